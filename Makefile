@@ -1,0 +1,105 @@
+# hvmdm: one non-recursive Makefile. Objects go under $(O)/ (build/ by
+# default, build-asan/ for the sanitizer build). V=1 prints full commands.
+
+O ?= build
+-include config.mk
+
+ifeq ($(wildcard config.mk),)
+$(error run ./configure first (scripts/install-deps installs what it needs))
+endif
+
+Q := $(if $(filter 1,$(V)),,@)
+WARNINGS := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+            -Wold-style-definition -Wnested-externs -Wno-unused-parameter
+ifeq ($(WERROR),yes)
+WARNINGS += -Werror
+endif
+CFLAGS ?= -O2 -g
+SAN_FLAGS :=
+ifeq ($(O),build-asan)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+endif
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(SAN_FLAGS) $(WARNINGS) -I. -D_GNU_SOURCE \
+              $(PKG_CFLAGS) -MMD -MP
+LDLIBS := $(PKG_LIBS) -lpthread
+
+# --- dm/ core: everything a device needs; shared by hvmdm and the tests
+CORE_OBJS += dm/log.o
+CORE_OBJS += dm/iomap.o
+CORE_OBJS += dm/gmem.o
+CORE_OBJS += dm/ioreq.o
+CORE_OBJS += dm/timer.o
+CORE_OBJS += dm/irq.o
+CORE_OBJS += dm/dev.o
+CORE_OBJS += dm/machine.o
+CORE_OBJS += dm/loop.o
+CORE_OBJS += dm/options.o
+
+# --- hw/: devices and the board
+HW_OBJS += hw/board.o
+
+# --- the Xen side and the process
+XEN_OBJS += dm/hv-xen.o
+XEN_OBJS += dm/main.o
+
+# --- tests/: runner, harness and test suites
+TEST_OBJS += tests/runner.o
+TEST_OBJS += tests/harness.o
+TEST_OBJS += tests/replay.o
+TEST_OBJS += tests/probe.o
+TEST_OBJS += tests/test-iomap.o
+TEST_OBJS += tests/test-ioreq.o
+TEST_OBJS += tests/test-gmem.o
+TEST_OBJS += tests/test-core.o
+TEST_OBJS += tests/test-options.o
+
+BENCH_IOREQ_OBJS := bench/ioreq.o
+
+DM_BIN := $(O)/hvmdm
+TEST_BIN := $(O)/tests/run-tests
+BENCH_BINS := $(O)/bench/ioreq
+
+ALL_OBJS := $(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS) $(TEST_OBJS) $(BENCH_IOREQ_OBJS)
+
+.PHONY: all check check-asan bench clean distclean
+all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS)
+
+$(O)/%.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(DM_BIN): $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS))
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(TEST_BIN): $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(TEST_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bench/ioreq: $(addprefix $(O)/,$(CORE_OBJS) $(BENCH_IOREQ_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+check: $(TEST_BIN)
+	$(TEST_BIN) $(TESTS)
+
+check-asan:
+	$(MAKE) O=build-asan CFLAGS="-O1 -g" build-asan/tests/run-tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    build-asan/tests/run-tests $(TESTS)
+
+bench: $(BENCH_BINS)
+	$(O)/bench/ioreq
+
+clean:
+	rm -rf build build-asan
+
+distclean: clean
+	rm -f config.mk config.h
+
+-include $(addprefix $(O)/,$(ALL_OBJS:.o=.d))

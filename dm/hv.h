@@ -1,0 +1,89 @@
+/*
+ * The hypervisor interface as one ops table. Two implementations: Xen's
+ * stable libraries (dm/hv-xen.c) and the in-process test hypervisor
+ * (tests/harness.c, bench/). Everything else in hvmdm reaches the hypervisor
+ * only through these calls.
+ */
+#ifndef DM_HV_H
+#define DM_HV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hv;
+
+/* xen/sched.h SHUTDOWN_* reasons, as passed to XEN_DMOP_remote_shutdown. */
+enum hv_shutdown_reason {
+    HV_SHUTDOWN_POWEROFF = 0,
+    HV_SHUTDOWN_REBOOT = 1,
+    HV_SHUTDOWN_SUSPEND = 2,
+    HV_SHUTDOWN_CRASH = 3,
+};
+
+enum hv_io_space {
+    HV_IO_PORT = 0,   /* XEN_DMOP_IO_RANGE_PORT */
+    HV_IO_MMIO = 1,   /* XEN_DMOP_IO_RANGE_MEMORY */
+};
+
+struct hv_ops {
+    const char *name;
+
+    /*
+     * The ioreq pages. Valid after hv creation; the buffered page may be
+     * NULL (no buffered ring).
+     */
+    void *(*sync_page)(struct hv *hv);
+    void *(*buf_page)(struct hv *hv);
+    unsigned int (*nr_vcpus)(struct hv *hv);
+
+    /*
+     * Event channels. Local port numbers: one per vCPU plus the buffered
+     * one. pending() returns the next pending local port or -1.
+     */
+    int (*evtchn_fd)(struct hv *hv);
+    int (*evtchn_pending)(struct hv *hv);
+    void (*evtchn_unmask)(struct hv *hv, int port);
+    void (*evtchn_notify)(struct hv *hv, int port);
+    int (*vcpu_port)(struct hv *hv, unsigned int vcpu);
+    int (*buf_port)(struct hv *hv);
+
+    /* ioreq server routing: [start, end] inclusive, like XEN_DMOP. */
+    int (*map_io_range)(struct hv *hv, enum hv_io_space space,
+                        uint64_t start, uint64_t end);
+    int (*unmap_io_range)(struct hv *hv, enum hv_io_space space,
+                          uint64_t start, uint64_t end);
+    int (*map_pcidev)(struct hv *hv, unsigned int bus, unsigned int dev,
+                      unsigned int fn);
+    int (*unmap_pcidev)(struct hv *hv, unsigned int bus, unsigned int dev,
+                        unsigned int fn);
+
+    /* Interrupts (xen-dm-interface.md 2.3). */
+    int (*set_isa_irq)(struct hv *hv, unsigned int irq, int level);
+    int (*set_pci_intx)(struct hv *hv, unsigned int dev, unsigned int intx,
+                        int level);
+    int (*set_pci_link_route)(struct hv *hv, unsigned int link,
+                              unsigned int isa_irq);
+    int (*inject_msi)(struct hv *hv, uint64_t addr, uint32_t data);
+
+    /*
+     * Guest memory: map nr frames starting at gfn. err[i] receives 0 or a
+     * negative errno per frame; the call returns NULL only if nothing could
+     * be mapped at all.
+     */
+    void *(*map_guest)(struct hv *hv, uint64_t gfn, unsigned int nr,
+                       int writable, int *err);
+    void (*unmap_guest)(struct hv *hv, void *addr, unsigned int nr);
+    int (*modified_memory)(struct hv *hv, uint64_t gfn, uint64_t nr);
+
+    int (*shutdown)(struct hv *hv, enum hv_shutdown_reason reason);
+    int (*set_acpi_s_state)(struct hv *hv, unsigned int state);
+    /* Tell the toolstack the device model is ready (xenstore state). */
+    int (*set_running)(struct hv *hv);
+    void (*destroy)(struct hv *hv);
+};
+
+struct hv {
+    const struct hv_ops *ops;
+};
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * The ioreq service (xen-dm-interface.md section 1): per-vCPU synchronous
+ * slots with the READY -> INPROCESS -> IORESP_READY state machine, the
+ * buffered ring, and expansion of rep / data_is_ptr forms into accesses on
+ * the address maps. Devices never see an ioreq_t.
+ */
+#ifndef DM_IOREQ_H
+#define DM_IOREQ_H
+
+#include <stdint.h>
+
+struct dm;
+struct ioreq_svc;
+
+struct ioreq_stats {
+    uint64_t sync;
+    uint64_t buffered;
+    uint64_t malformed;
+    uint64_t spurious;
+    uint64_t badness;       /* slot state changed under us */
+    uint64_t invalidate;
+    uint64_t timeoffset;
+    uint64_t pci_config;
+    uint64_t gm_faults;     /* rep buffers that hit bad guest memory */
+};
+
+struct ioreq_svc *ioreq_svc_new(struct dm *dm);
+void ioreq_svc_free(struct ioreq_svc *s);
+
+/* The hypervisor's event channel fired: handle every pending port. */
+void ioreq_svc_event(struct ioreq_svc *s);
+/* Handle the synchronous slot of one vCPU (called for its port). */
+void ioreq_svc_handle_vcpu(struct ioreq_svc *s, unsigned int vcpu);
+/* Drain the buffered ring; returns the number of requests handled. */
+unsigned int ioreq_svc_drain_buffered(struct ioreq_svc *s);
+
+const struct ioreq_stats *ioreq_svc_stats(const struct ioreq_svc *s);
+
+#endif

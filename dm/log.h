@@ -1,0 +1,54 @@
+/*
+ * Logging: levels, to stderr (libxl redirects it to
+ * /var/log/xen/qemu-dm-<name>.log), and a rate-limited form for anything a
+ * guest can trigger so a hostile guest cannot flood the log.
+ */
+#ifndef DM_LOG_H
+#define DM_LOG_H
+
+#include <inttypes.h> /* PRIx64 for callers */
+#include <stdint.h>
+
+enum dm_log_level {
+    DM_LOG_ERROR,
+    DM_LOG_WARN,
+    DM_LOG_INFO,
+    DM_LOG_DEBUG,
+};
+
+/* Per call-site limiter: at most DM_RATELIMIT_BURST lines per second. */
+struct dm_ratelimit {
+    uint64_t window_start_ns;
+    unsigned int printed;
+    unsigned int suppressed;
+};
+
+#define DM_RATELIMIT_BURST 10
+
+void dm_log_set_level(enum dm_log_level level);
+enum dm_log_level dm_log_get_level(void);
+void dm_log_set_quiet(int quiet);
+void dm_log(enum dm_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void dm_log_ratelimited(struct dm_ratelimit *rl, enum dm_log_level level,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Total guest-error lines requested (printed or suppressed); tests read it. */
+uint64_t dm_log_guest_errors(void);
+
+#define DM_ERR(...)   dm_log(DM_LOG_ERROR, __VA_ARGS__)
+#define DM_WARN(...)  dm_log(DM_LOG_WARN, __VA_ARGS__)
+#define DM_INFO(...)  dm_log(DM_LOG_INFO, __VA_ARGS__)
+#define DM_DEBUG(...) dm_log(DM_LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * A guest did something the hardware would reject. Logged at WARN, rate
+ * limited per call site; never fatal.
+ */
+#define GUEST_ERR(...)                                                  \
+    do {                                                                \
+        static struct dm_ratelimit guest_err_rl_;                       \
+        dm_log_ratelimited(&guest_err_rl_, DM_LOG_WARN, "guest: " __VA_ARGS__); \
+    } while (0)
+
+#endif
