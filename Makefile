@@ -34,10 +34,20 @@ CORE_OBJS += dm/irq.o
 CORE_OBJS += dm/dev.o
 CORE_OBJS += dm/machine.o
 CORE_OBJS += dm/loop.o
+CORE_OBJS += dm/chardev.o
 CORE_OBJS += dm/options.o
 
 # --- hw/: devices and the board
 HW_OBJS += hw/board.o
+HW_OBJS += hw/pci/pci.o
+HW_OBJS += hw/pci/i440fx.o
+HW_OBJS += hw/pci/piix3.o
+HW_OBJS += hw/pci/piix4pm.o
+HW_OBJS += hw/uart/uart16550.o
+HW_OBJS += hw/i8042/i8042.o
+HW_OBJS += hw/i8042/ps2.o
+HW_OBJS += hw/cmos/cmos.o
+HW_OBJS += hw/misc/port92.o
 
 # --- the Xen side and the process
 XEN_OBJS += dm/hv-xen.o
@@ -52,7 +62,13 @@ TEST_OBJS += tests/test-iomap.o
 TEST_OBJS += tests/test-ioreq.o
 TEST_OBJS += tests/test-gmem.o
 TEST_OBJS += tests/test-core.o
+TEST_OBJS += tests/test-uart.o
 TEST_OBJS += tests/test-options.o
+TEST_OBJS += tests/test-i8042.o
+TEST_OBJS += tests/test-cmos.o
+TEST_OBJS += tests/test-port92.o
+TEST_OBJS += tests/test-pci.o
+TEST_OBJS += tests/test-chipset.o
 
 BENCH_IOREQ_OBJS := bench/ioreq.o
 

@@ -157,8 +157,10 @@ iomap_add(struct iomap *map, struct iomap_region *r, uint64_t base)
     }
     i = iomap_lower_bound(map, base);
     if (i < map->nr && map->regions[i]->base <= base + (r->len - 1)) {
-        DM_ERR("%s region %s at 0x%" PRIx64 " overlaps %s",
-               space_names[map->space], r->name, base, map->regions[i]->name);
+        /* A guest reaches this by programming overlapping BARs. */
+        GUEST_ERR("%s region %s at 0x%" PRIx64 " overlaps %s",
+                  space_names[map->space], r->name, base,
+                  map->regions[i]->name);
         return -EEXIST;
     }
     r->base = base;
@@ -230,7 +232,7 @@ iomap_move(struct iomap_region *r, uint64_t new_base)
         return 0;
     }
     if (iomap_collides(map, r, new_base, r->len)) {
-        DM_ERR("%s region %s cannot move to 0x%" PRIx64 ": overlap",
+        GUEST_ERR("%s region %s cannot move to 0x%" PRIx64 ": overlap",
                space_names[map->space], r->name, new_base);
         return -EEXIST;
     }

@@ -12,8 +12,22 @@
 #include "dm/config.h"
 #include "dm/log.h"
 #include "dm/machine.h"
+#include "hw/cmos/cmos.h"
+#include "hw/i8042/i8042.h"
+#include "hw/misc/port92.h"
+#include "hw/pci/chipset.h"
+#include "hw/pci/pci.h"
+#include "hw/uart/uart16550.h"
 
 static const struct board_device board_devices[] = {
+    { "pci", pci_board_init },
+    { "i440fx", i440fx_board_init },
+    { "piix3", piix3_board_init },
+    { "piix4-pm", piix4pm_board_init },
+    { "uart16550", uart16550_board_init },
+    { "i8042", i8042_board_init },
+    { "cmos", cmos_board_init },
+    { "port92", port92_board_init },
     { NULL, NULL },
 };
 
