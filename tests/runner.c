@@ -204,6 +204,14 @@ main(int argc, char **argv)
             failed++;
         }
     }
+    for (guint i = 0; i < cases->len; i++) {
+        struct t_case *c = g_ptr_array_index(cases, i);
+
+        if (c->fn == t_replay_case) {
+            g_free((char *)c->name);
+            g_free(c);
+        }
+    }
     g_ptr_array_free(cases, TRUE);
     if (list) {
         return 0;

@@ -1,0 +1,393 @@
+/*
+ * hvmdm, the process: libxl spawns it as the qemu-xen device model
+ * (device_model_override=, xen-dm-interface.md 3.1) with stdout and stderr
+ * going to /var/log/xen/qemu-dm-<name>.log. It parses the command line,
+ * attaches to the domain's ioreq server, builds the board, reports
+ * "running" in xenstore and serves ioreqs until libxl sends SIGHUP (domain
+ * destroyed) or someone sends SIGTERM/SIGINT; then it tears everything down
+ * and exits 0. Setup errors print one line and exit 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib-unix.h>              /* g_unix_signal_add */
+#include <grp.h>                    /* initgroups, setgroups */
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dm/config.h"
+#include "dm/gmem.h"                /* GM_DEFAULT_BUCKETS */
+#include "dm/hv-xen.h"
+#include "dm/hv.h"
+#include "dm/ioreq.h"
+#include "dm/log.h"
+#include "dm/loop.h"
+#include "dm/machine.h"
+#include "hw/board.h"
+
+#define HVMDM_VERSION "0.1.0"
+
+/* -runas USER or UID:GID, resolved before chroot (no passwd file after). */
+struct runas {
+    bool set;
+    uid_t uid;
+    gid_t gid;
+    char *name;                     /* NULL for UID:GID */
+};
+
+struct app {
+    struct dm_config cfg;
+    struct hv *hv;
+    struct dm *dm;
+    struct runas runas;
+    unsigned int evtchn_watch;
+    unsigned int signal_src[3];
+    char *pidfile;                  /* written by us, removed at exit */
+    bool chrooted;                  /* the pidfile path is out of reach */
+    char err[512];
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "usage: hvmdm -xen-domid DOMID [options]\n"
+            "A device model for Xen HVM guests; takes the qemu-xen command "
+            "line\nlibxl builds (device_model_version=\"qemu-xen\", "
+            "device_model_override=).\n\n"
+            "  -h, --help               this text\n"
+            "  --version                version\n");
+    dm_config_print_help(out);
+}
+
+/* --help / --version anywhere on the command line; true if handled. */
+static bool
+info_option(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||
+            !strcmp(argv[i], "-help")) {
+            usage(stdout);
+            return true;
+        }
+        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-version")) {
+            printf("hvmdm %s (qemu-xen command line of libxl 4.17-4.21)\n",
+                   HVMDM_VERSION);
+            return true;
+        }
+    }
+    return false;
+}
+
+static int app_error(struct app *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Record a setup error for main() to print; returns -1. */
+static int
+app_error(struct app *a, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(a->err, sizeof(a->err), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- logging, pidfile ------------------------------------------------ */
+
+/* -D FILE: stderr (the log) goes to FILE; -log-level / -d set the level. */
+static int
+setup_logging(struct app *a)
+{
+    int fd;
+
+    if (a->cfg.logfile) {
+        fd = open(a->cfg.logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                  0640);
+        if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
+            return app_error(a, "-D %s: %s", a->cfg.logfile,
+                             strerror(errno));
+        }
+        close(fd);
+    }
+    if (a->cfg.log_level >= 0) {
+        dm_log_set_level((enum dm_log_level)a->cfg.log_level);
+    }
+    return 0;
+}
+
+static int
+write_pidfile(struct app *a)
+{
+    char buf[32];
+    int fd, n;
+
+    if (!a->cfg.pidfile) {
+        return 0;
+    }
+    fd = open(a->cfg.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+              0644);
+    if (fd < 0) {
+        return app_error(a, "-pidfile %s: %s", a->cfg.pidfile,
+                         strerror(errno));
+    }
+    n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    if (write(fd, buf, (size_t)n) != n) {
+        close(fd);
+        return app_error(a, "-pidfile %s: write failed", a->cfg.pidfile);
+    }
+    close(fd);
+    a->pidfile = g_strdup(a->cfg.pidfile);
+    return 0;
+}
+
+/* ---- privileges (-chroot, -runas / -run-with) ------------------------ */
+
+static int
+runas_resolve(struct app *a)
+{
+    const char *spec = a->cfg.runas;
+    struct passwd *pw;
+    unsigned int uid, gid;
+    char extra;
+
+    if (!spec) {
+        return 0;
+    }
+    if (sscanf(spec, "%u:%u%c", &uid, &gid, &extra) == 2) {
+        a->runas.uid = uid;
+        a->runas.gid = gid;
+    } else {
+        pw = getpwnam(spec);
+        if (!pw) {
+            return app_error(a, "-runas %s: no such user (give a user name "
+                             "or UID:GID)", spec);
+        }
+        a->runas.uid = pw->pw_uid;
+        a->runas.gid = pw->pw_gid;
+        a->runas.name = g_strdup(spec);
+    }
+    a->runas.set = true;
+    return 0;
+}
+
+/*
+ * Supplementary groups first (initgroups reads /etc/group, which the
+ * chroot lacks), then chroot, then gid and uid; like QEMU's -runas, it is
+ * an error if root can be regained afterwards.
+ */
+static int
+drop_privileges(struct app *a)
+{
+    const struct runas *r = &a->runas;
+
+    if (r->set && (r->name ? initgroups(r->name, r->gid)
+                           : setgroups(1, &r->gid)) < 0) {
+        return app_error(a, "-runas: cannot set groups: %s", strerror(errno));
+    }
+    if (a->cfg.chroot) {
+        if (chroot(a->cfg.chroot) < 0 || chdir("/") < 0) {
+            return app_error(a, "-chroot %s: %s", a->cfg.chroot,
+                             strerror(errno));
+        }
+        a->chrooted = true;
+    }
+    if (!r->set) {
+        return 0;
+    }
+    if (setgid(r->gid) < 0 || setuid(r->uid) < 0) {
+        return app_error(a, "-runas %s: %s", a->cfg.runas, strerror(errno));
+    }
+    if (r->uid != 0 && setuid(0) == 0) {
+        return app_error(a, "-runas %s: root could be regained", a->cfg.runas);
+    }
+    return 0;
+}
+
+/* ---- the machine ----------------------------------------------------- */
+
+/* What hvmdm cannot serve yet: refuse before touching the domain. */
+static int
+check_supported(struct app *a)
+{
+    const struct dm_config *cfg = &a->cfg;
+
+    if (cfg->machine && strcmp(cfg->machine, "none") == 0) {
+        /* TODO(qmp): answer libxl's query-command-line-options. */
+        return app_error(a, "-machine none: the command-line probe of libxl "
+                         "4.20+ needs QMP, which hvmdm does not serve yet; "
+                         "libxl then uses its defaults");
+    }
+    if (cfg->incoming) {
+        return app_error(a, "-incoming %s: restoring device state is not "
+                         "supported yet; start the domain afresh (xl create)",
+                         cfg->incoming);
+    }
+    if (!cfg->have_domid) {
+        return app_error(a, "-xen-domid is missing: hvmdm serves one Xen "
+                         "domain (see hvmdm --help)");
+    }
+    return 0;
+}
+
+static void
+on_evtchn(void *opaque)
+{
+    ioreq_svc_event(opaque);
+}
+
+/* Attach to the domain and build the machine (xen-dm-interface.md 2.2). */
+static int
+machine_setup(struct app *a)
+{
+    int rc;
+
+    a->hv = hv_xen_open(a->cfg.domid, a->cfg.maxcpus, a->err,
+                        sizeof(a->err));
+    if (!a->hv) {
+        return -1;
+    }
+    a->dm = dm_new(a->hv, a->cfg.ram_size, GM_DEFAULT_BUCKETS);
+    a->dm->cfg = &a->cfg;
+    rc = dm_loop_init(a->dm);
+    if (rc < 0) {
+        return app_error(a, "main loop: %s", strerror(-rc));
+    }
+    rc = board_init(a->dm, &a->cfg);
+    if (rc < 0) {
+        return app_error(a, "building the board failed (%s); see the "
+                         "messages above", strerror(-rc));
+    }
+    ioreq_svc_new(a->dm);
+    a->evtchn_watch = dm_loop_watch_fd(a->dm,
+                                       a->hv->ops->evtchn_fd(a->hv),
+                                       on_evtchn, a->dm->ioreq);
+    if (!a->evtchn_watch) {
+        return app_error(a, "cannot watch the event channel fd");
+    }
+    /* TODO(qmp): start the monitors of a->cfg.monitors here, before
+     * privileges are dropped (the sockets live outside the chroot). */
+    return 0;
+}
+
+/* After setup: restrict the Xen handles, then drop privileges (QEMU's
+ * order: accelerator setup_post, then chroot and runas). */
+static int
+deprivilege(struct app *a)
+{
+    if (a->cfg.domid_restrict &&
+        hv_xen_restrict(a->hv, a->err, sizeof(a->err)) < 0) {
+        return -1;
+    }
+    return drop_privileges(a);
+}
+
+/* ---- signals --------------------------------------------------------- */
+
+static gboolean
+on_signal(gpointer opaque)
+{
+    struct app *a = opaque;
+
+    DM_INFO("signal received; shutting down");
+    dm_loop_quit(a->dm);
+    return G_SOURCE_CONTINUE;
+}
+
+/* libxl kills the DM with SIGHUP when the domain goes away. */
+static void
+watch_signals(struct app *a)
+{
+    static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+    size_t i;
+
+    signal(SIGPIPE, SIG_IGN);
+    for (i = 0; i < G_N_ELEMENTS(sigs); i++) {
+        a->signal_src[i] = g_unix_signal_add(sigs[i], on_signal, a);
+    }
+}
+
+/* Reverse of setup; safe after a failure at any step. */
+static void
+teardown(struct app *a)
+{
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(a->signal_src); i++) {
+        if (a->signal_src[i]) {
+            g_source_remove(a->signal_src[i]);
+        }
+    }
+    if (a->evtchn_watch) {
+        dm_loop_unwatch(a->dm, a->evtchn_watch);
+    }
+    dm_free(a->dm);             /* devices, ioreq service, loop, maps */
+    if (a->hv) {
+        a->hv->ops->destroy(a->hv);
+    }
+    if (a->pidfile && !a->chrooted) {
+        unlink(a->pidfile);
+    }
+    g_free(a->pidfile);
+    g_free(a->runas.name);
+    dm_config_free(&a->cfg);
+}
+
+static int
+setup(struct app *a, int argc, char **argv)
+{
+    dm_config_defaults(&a->cfg);
+    if (dm_config_parse(&a->cfg, argc, argv, a->err, sizeof(a->err)) < 0 ||
+        setup_logging(a) < 0 || check_supported(a) < 0 ||
+        write_pidfile(a) < 0 || runas_resolve(a) < 0 ||
+        machine_setup(a) < 0 || deprivilege(a) < 0) {
+        return -1;
+    }
+    watch_signals(a);
+    return 0;
+}
+
+/* Tell libxl we are ready, unless -S: then QMP "cont" does (later). */
+static int
+report_running(struct app *a)
+{
+    int rc;
+
+    if (a->cfg.start_paused) {
+        return 0;
+    }
+    rc = a->hv->ops->set_running(a->hv);
+    if (rc < 0) {
+        return app_error(a, "cannot report the device model state in "
+                         "xenstore: %s", strerror(-rc));
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct app a = { 0 };
+    int status = 0;
+
+    if (info_option(argc, argv)) {
+        return 0;
+    }
+    if (setup(&a, argc, argv) < 0 || report_running(&a) < 0) {
+        fprintf(stderr, "hvmdm: %s\n", a.err);
+        status = 1;
+    } else {
+        DM_INFO("serving domain %u", a.cfg.domid);
+        dm_loop_run(a.dm);
+    }
+    teardown(&a);
+    return status;
+}
