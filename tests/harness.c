@@ -884,6 +884,34 @@ t_shutdown_reason(struct t_machine *t)
     return t->hv->shutdown_reason;
 }
 
+struct dm_dev *
+t_find_dev(struct t_machine *t, const char *name)
+{
+    struct dm_dev *d;
+
+    for (d = t->dm->devs; d; d = d->next) {
+        if (strcmp(d->ops->name, name) == 0) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+void
+t_state_round_trip(struct t_machine *from, struct t_machine *to)
+{
+    uint8_t *img, *img2;
+    size_t len, len2;
+
+    T_EQ(dm_save_all(from->dm, &img, &len), 0);
+    T_EQ(dm_load_all(to->dm, img, len), 0);
+    T_EQ(dm_save_all(to->dm, &img2, &len2), 0);
+    T_EQ(len2, len);
+    T_ASSERT(memcmp(img, img2, len) == 0);
+    g_free(img);
+    g_free(img2);
+}
+
 /* ---- time and completions --------------------------------------------- */
 
 void

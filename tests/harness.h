@@ -119,6 +119,14 @@ uint64_t t_clock_ns(struct t_machine *t);
 /* Run posted completions until none are left (worker threads' results). */
 void t_settle(struct t_machine *t);
 
+/* The registered device with this name (first instance), or NULL. */
+struct dm_dev *t_find_dev(struct t_machine *t, const char *name);
+/*
+ * Rule 13's round trip: save every device of from, load the image into to
+ * (a fresh machine built the same way), save to and compare the bytes.
+ */
+void t_state_round_trip(struct t_machine *from, struct t_machine *to);
+
 /* Replay a line-oriented script (see tests/replay.c); 0 on success. */
 int t_replay_file(struct t_machine *t, const char *path, char *err,
                   size_t errlen);

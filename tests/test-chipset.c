@@ -408,19 +408,6 @@ chipset_program(struct t_machine *t)
     t_outl(t, 0xcf8, 0x80000b40u);
 }
 
-static struct dm_dev *
-find_dev(struct t_machine *t, const char *name)
-{
-    struct dm_dev *d;
-
-    for (d = t->dm->devs; d; d = d->next) {
-        if (strcmp(d->ops->name, name) == 0) {
-            return d;
-        }
-    }
-    t_fail(__FILE__, __LINE__, "no device %s", name);
-}
-
 static void
 check_programmed(struct t_machine *t)
 {
@@ -450,7 +437,7 @@ T_TEST(chipset_records_round_trip)
 
     chipset_program(a);
     for (i = 0; i < G_N_ELEMENTS(names); i++) {
-        struct dm_dev *da = find_dev(a, names[i]), *db = find_dev(b, names[i]);
+        struct dm_dev *da = t_find_dev(a, names[i]), *db = t_find_dev(b, names[i]);
         size_t n = da->ops->state_size;
         uint8_t *ra = g_malloc0(n), *rb = g_malloc0(n);
 
@@ -502,7 +489,7 @@ T_TEST(chipset_records_reject_bad_input)
     size_t i;
 
     for (i = 0; i < G_N_ELEMENTS(bad); i++) {
-        struct dm_dev *d = find_dev(t, bad[i].name);
+        struct dm_dev *d = t_find_dev(t, bad[i].name);
         uint8_t *r = g_malloc0(d->ops->state_size);
 
         d->ops->save(d->opaque, r);

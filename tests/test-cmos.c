@@ -259,43 +259,22 @@ T_TEST(cmos_reset_keeps_nvram)
     t_machine_free(t);
 }
 
-static struct dm_dev *
-find_dev(struct t_machine *t, const char *name)
-{
-    struct dm_dev *d;
-
-    for (d = t->dm->devs; d; d = d->next) {
-        if (!strcmp(d->ops->name, name)) {
-            return d;
-        }
-    }
-    return NULL;
-}
-
 T_TEST(cmos_save_load_round_trip)
 {
     const char *argv[] = { "-boot", "order=dc", NULL };
     struct t_machine *t = cmos_machine(argv), *t2;
-    uint8_t *img, *img2;
-    size_t len, len2;
 
     rtc_write(t, 0x50, 0xab);
     t_outb(t, CMOS_EXT_INDEX, 0x7f);
     t_outb(t, CMOS_EXT_DATA, 0xcd);
     t_outb(t, CMOS_INDEX, 0x50);
-    T_EQ(dm_save_all(t->dm, &img, &len), 0);
     t2 = cmos_machine(NULL);
     T_EQ(rtc_read(t2, 0x3d), 0x12);             /* "cad" before load */
     t_outb(t2, CMOS_INDEX, 0x20);
-    T_EQ(dm_load_all(t2->dm, img, len), 0);
-    T_EQ(dm_save_all(t2->dm, &img2, &len2), 0);
-    T_EQ(len2, len);
-    T_ASSERT(memcmp(img, img2, len) == 0);
+    t_state_round_trip(t, t2);
     T_EQ(t_inb(t2, CMOS_DATA), 0xab);           /* index came along */
     T_EQ(t_inb(t2, CMOS_EXT_DATA), 0xcd);
     T_EQ(rtc_read(t2, 0x3d), 0x23);
-    g_free(img);
-    g_free(img2);
     t_machine_free(t2);
     t_machine_free(t);
 }
@@ -315,7 +294,7 @@ T_TEST(cmos_check_rejects_bad_records)
         { 263, 1 },
     };
     struct t_machine *t = cmos_machine(NULL);
-    struct dm_dev *d = find_dev(t, "cmos");
+    struct dm_dev *d = t_find_dev(t, "cmos");
     uint8_t rec[264], tmp[264];
     size_t i;
 

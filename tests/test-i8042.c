@@ -879,24 +879,9 @@ T_TEST(i8042_mouse_queue_is_bounded)
 
 /* ---- save, restore, hostile input --------------------------------------- */
 
-static struct dm_dev *
-find_dev(struct t_machine *t, const char *name)
-{
-    struct dm_dev *d;
-
-    for (d = t->dm->devs; d; d = d->next) {
-        if (!strcmp(d->ops->name, name)) {
-            return d;
-        }
-    }
-    return NULL;
-}
-
 T_TEST(i8042_save_load_round_trip)
 {
     struct t_machine *t = mouse_ready(), *t2;
-    uint8_t *img, *img2;
-    size_t len, len2;
 
     set_rate(t, 200);
     set_rate(t, 100);
@@ -914,13 +899,9 @@ T_TEST(i8042_save_load_round_trip)
     input_mouse_move(t->dm, 3, -4, 1);
     kbc_cmd(t, 0xd1);                        /* waiting for its byte */
     T_EQ(t_isa_irq(t, AUX_IRQ), 1);
-    T_EQ(dm_save_all(t->dm, &img, &len), 0);
 
     t2 = kbc_machine();
-    T_EQ(dm_load_all(t2->dm, img, len), 0);
-    T_EQ(dm_save_all(t2->dm, &img2, &len2), 0);
-    T_EQ(len2, len);
-    T_ASSERT(memcmp(img, img2, len) == 0);
+    t_state_round_trip(t, t2);
     T_EQ(t_isa_irq(t2, AUX_IRQ), 1);
     T_EQ(input_kbd_leds(t2->dm), 5);
     kbc_data(t2, 0xdf);                      /* completes 0xd1 */
@@ -933,8 +914,6 @@ T_TEST(i8042_save_load_round_trip)
     T_EQ(kbc_query(t2, 0xd0), 0xdf & ~0x30);
     t_clock_step(t2, 1100 * MS);             /* repeats every 500.4 ms */
     EXPECT(t2, 0x1e, 0x1e);
-    g_free(img);
-    g_free(img2);
     t_machine_free(t2);
     t_machine_free(t);
 }
@@ -982,7 +961,7 @@ T_TEST(i8042_check_rejects_bad_records)
     size_t i;
 
     for (i = 0; i < G_N_ELEMENTS(bad); i++) {
-        struct dm_dev *d = find_dev(t, bad[i].dev);
+        struct dm_dev *d = t_find_dev(t, bad[i].dev);
 
         T_ASSERT(d != NULL);
         T_ASSERT(d->ops->state_size <= sizeof(rec));
@@ -995,9 +974,9 @@ T_TEST(i8042_check_rejects_bad_records)
                    bad[i].dev, bad[i].off, bad[i].val);
         }
     }
-    T_EQ(find_dev(t, "i8042")->ops->state_size, 40);
-    T_EQ(find_dev(t, "ps2-kbd")->ops->state_size, 108);
-    T_EQ(find_dev(t, "ps2-mouse")->ops->state_size, 96);
+    T_EQ(t_find_dev(t, "i8042")->ops->state_size, 40);
+    T_EQ(t_find_dev(t, "ps2-kbd")->ops->state_size, 108);
+    T_EQ(t_find_dev(t, "ps2-mouse")->ops->state_size, 96);
     t_machine_free(t);
 }
 

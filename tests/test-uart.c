@@ -951,24 +951,9 @@ T_TEST(uart_backpressure_keeps_order_and_loses_nothing)
 
 /* ---- save / load ----------------------------------------------------- */
 
-static struct dm_dev *
-find_dev(struct t_machine *t, const char *name)
-{
-    struct dm_dev *d;
-
-    for (d = t->dm->devs; d; d = d->next) {
-        if (!strcmp(d->ops->name, name)) {
-            return d;
-        }
-    }
-    return NULL;
-}
-
 T_TEST(uart_save_load_round_trip)
 {
     struct t_machine *t = uart_machine("null"), *t2;
-    uint8_t *img, *img2;
-    size_t len, len2;
 
     t_outb(t, COM1 + LCR, 0x80);
     t_outb(t, COM1 + DLL, 3);
@@ -983,13 +968,9 @@ T_TEST(uart_save_load_round_trip)
     t_outb(t, COM1 + MCR, MCR_LOOP | MCR_OUT2 | MCR_DTR);
     t_outb(t, COM1 + IER, 0x0d);            /* ELSI, EDSSI, ERBFI */
     T_EQ(t_isa_irq(t, 4), 1);               /* modem status */
-    T_EQ(dm_save_all(t->dm, &img, &len), 0);
 
     t2 = uart_machine("null");
-    T_EQ(dm_load_all(t2->dm, img, len), 0);
-    T_EQ(dm_save_all(t2->dm, &img2, &len2), 0);
-    T_EQ(len2, len);
-    T_ASSERT(memcmp(img, img2, len) == 0);
+    t_state_round_trip(t, t2);
     T_EQ(t_isa_irq(t2, 4), 1);
     T_EQ(t_inb(t2, COM1 + LCR), 0x1b);
     T_EQ(t_inb(t2, COM1 + SCR), 0x42);
@@ -1003,8 +984,6 @@ T_TEST(uart_save_load_round_trip)
     T_EQ(t_inb(t2, COM1 + RBR), 't');
     t_outb(t2, COM1 + LCR, 0x9b);
     T_EQ(t_inb(t2, COM1 + DLL), 3);
-    g_free(img);
-    g_free(img2);
     t_machine_free(t2);
     t_machine_free(t);
 }
@@ -1029,7 +1008,7 @@ T_TEST(uart_check_rejects_bad_records)
         { 44, 1 },              /* reserved */
     };
     struct t_machine *t = uart_machine("null");
-    struct dm_dev *d = find_dev(t, "uart16550");
+    struct dm_dev *d = t_find_dev(t, "uart16550");
     uint8_t rec[64], tmp[64];
     size_t i;
 
