@@ -14,6 +14,7 @@
 #include "dm/machine.h"
 #include "hw/cmos/cmos.h"
 #include "hw/i8042/i8042.h"
+#include "hw/ide/ide.h"
 #include "hw/misc/port92.h"
 #include "hw/pci/chipset.h"
 #include "hw/pci/pci.h"
@@ -23,6 +24,7 @@ static const struct board_device board_devices[] = {
     { "pci", pci_board_init },
     { "i440fx", i440fx_board_init },
     { "piix3", piix3_board_init },
+    { "piix-ide", piix_ide_board_init },
     { "piix4-pm", piix4pm_board_init },
     { "uart16550", uart16550_board_init },
     { "i8042", i8042_board_init },
