@@ -36,6 +36,12 @@ CORE_OBJS += dm/machine.o
 CORE_OBJS += dm/loop.o
 CORE_OBJS += dm/chardev.o
 CORE_OBJS += dm/options.o
+CORE_OBJS += dm/qmp.o
+CORE_OBJS += block/block.o
+CORE_OBJS += block/aio.o
+CORE_OBJS += $(if $(filter 1,$(CONFIG_LIBURING)),block/aio-uring.o)
+CORE_OBJS += block/raw.o
+CORE_OBJS += block/qcow2.o
 
 # --- hw/: devices and the board
 HW_OBJS += hw/board.o
@@ -48,6 +54,10 @@ HW_OBJS += hw/i8042/i8042.o
 HW_OBJS += hw/i8042/ps2.o
 HW_OBJS += hw/cmos/cmos.o
 HW_OBJS += hw/misc/port92.o
+HW_OBJS += hw/ide/piix-ide.o
+HW_OBJS += hw/ide/ata.o
+HW_OBJS += hw/ide/atapi.o
+HW_OBJS += hw/ide/bmdma.o
 
 # --- the Xen side and the process
 XEN_OBJS += dm/hv-xen.o
@@ -69,14 +79,21 @@ TEST_OBJS += tests/test-cmos.o
 TEST_OBJS += tests/test-port92.o
 TEST_OBJS += tests/test-pci.o
 TEST_OBJS += tests/test-chipset.o
+TEST_OBJS += tests/test-qmp.o
+TEST_OBJS += tests/test-ide.o
+TEST_OBJS += tests/test-atapi.o
+TEST_OBJS += tests/test-block.o
 
 BENCH_IOREQ_OBJS := bench/ioreq.o
+BENCH_IDE_OBJS := bench/ide.o tests/harness.o
 
 DM_BIN := $(O)/hvmdm
 TEST_BIN := $(O)/tests/run-tests
 BENCH_BINS := $(O)/bench/ioreq
+BENCH_BINS += $(O)/bench/ide
 
-ALL_OBJS := $(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS) $(TEST_OBJS) $(BENCH_IOREQ_OBJS)
+ALL_OBJS := $(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS) $(TEST_OBJS) $(BENCH_IOREQ_OBJS) \
+            $(BENCH_IDE_OBJS)
 
 .PHONY: all check check-asan bench clean distclean
 all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS)
@@ -100,6 +117,11 @@ $(O)/bench/ioreq: $(addprefix $(O)/,$(CORE_OBJS) $(BENCH_IOREQ_OBJS))
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
+$(O)/bench/ide: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(BENCH_IDE_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
 check: $(TEST_BIN)
 	$(TEST_BIN) $(TESTS)
 
@@ -109,8 +131,16 @@ check-asan:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    build-asan/tests/run-tests $(TESTS)
 
+# End-to-end under the real Xen 4.17, emulated by qemu-system-x86_64
+# (tests/xen/run): DM=hvmdm (default), DM=qemu (Debian's qemu-xen), or both.
+DM ?= hvmdm
+.PHONY: check-xen
+check-xen: $(if $(filter hvmdm,$(DM)),$(DM_BIN))
+	DM="$(DM)" tests/xen/run
+
 bench: $(BENCH_BINS)
 	$(O)/bench/ioreq
+	$(O)/bench/ide
 
 clean:
 	rm -rf build build-asan

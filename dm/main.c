@@ -2,10 +2,12 @@
  * hvmdm, the process: libxl spawns it as the qemu-xen device model
  * (device_model_override=, xen-dm-interface.md 3.1) with stdout and stderr
  * going to /var/log/xen/qemu-dm-<name>.log. It parses the command line,
- * attaches to the domain's ioreq server, builds the board, reports
- * "running" in xenstore and serves ioreqs until libxl sends SIGHUP (domain
- * destroyed) or someone sends SIGTERM/SIGINT; then it tears everything down
- * and exits 0. Setup errors print one line and exit 1.
+ * attaches to the domain's ioreq server, builds the board, listens on its
+ * QMP sockets, reports "running" in xenstore (with -S: once QMP "cont"
+ * arrives) and serves ioreqs until libxl sends SIGHUP (domain destroyed)
+ * or someone sends SIGTERM/SIGINT or QMP "quit"; then it tears everything
+ * down, QMP sockets included, and exits 0. Setup errors print one line and
+ * exit 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +31,9 @@
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/machine.h"
+#include "dm/qmp.h"
 #include "hw/board.h"
+#include "hw/ide/ide.h"             /* ide_cd_change_media, ide_cd_eject */
 
 #define HVMDM_VERSION "0.1.0"
 
@@ -45,8 +49,11 @@ struct app {
     struct dm_config cfg;
     struct hv *hv;
     struct dm *dm;
+    struct qmp *qmp;
     struct runas runas;
     unsigned int evtchn_watch;
+    gint64 start_us;                /* monotonic, at process start */
+    bool ran;                       /* has been running once */
     unsigned int signal_src[3];
     char *pidfile;                  /* written by us, removed at exit */
     bool chrooted;                  /* the pidfile path is out of reach */
@@ -221,10 +228,10 @@ check_supported(struct app *a)
     const struct dm_config *cfg = &a->cfg;
 
     if (cfg->machine && strcmp(cfg->machine, "none") == 0) {
-        /* TODO(qmp): answer libxl's query-command-line-options. */
-        return app_error(a, "-machine none: the command-line probe of libxl "
-                         "4.20+ needs QMP, which hvmdm does not serve yet; "
-                         "libxl then uses its defaults");
+        return app_error(a, "-machine none: hvmdm always serves a domain, so "
+                         "it does not answer libxl's command-line probe "
+                         "(libxl 4.20+); libxl then uses -chroot and -runas, "
+                         "which hvmdm accepts");
     }
     if (cfg->incoming) {
         return app_error(a, "-incoming %s: restoring device state is not "
@@ -242,6 +249,78 @@ static void
 on_evtchn(void *opaque)
 {
     ioreq_svc_event(opaque);
+}
+
+static int
+watch_evtchn(struct app *a)
+{
+    a->evtchn_watch = dm_loop_watch_fd(a->dm,
+                                       a->hv->ops->evtchn_fd(a->hv),
+                                       on_evtchn, a->dm->ioreq);
+    if (!a->evtchn_watch) {
+        return app_error(a, "cannot watch the event channel fd");
+    }
+    return 0;
+}
+
+/* ---- QMP and the run state ------------------------------------------- */
+
+/* The IDE CD-ROMs' media change, for QMP eject/blockdev-change-medium. */
+static const struct qmp_block_ops app_block_ops = {
+    .change_media = ide_cd_change_media,
+    .eject = ide_cd_eject,
+};
+
+static double
+app_uptime_ms(const struct app *a)
+{
+    return (double)(g_get_monotonic_time() - a->start_us) / 1000.0;
+}
+
+/*
+ * While paused ("stop", before a save) no ioreq is served: a vCPU that
+ * traps to hvmdm waits in Xen until "cont", so device state cannot change
+ * under the saved image. Prelaunch keeps serving: libxl keeps the domain
+ * paused until after "cont" (xen-dm-interface.md 3.4).
+ */
+static void
+on_run_state(void *opaque, enum qmp_run_state old, enum qmp_run_state state)
+{
+    struct app *a = opaque;
+
+    if (state == QMP_RUN_PAUSED && a->evtchn_watch) {
+        dm_loop_unwatch(a->dm, a->evtchn_watch);
+        a->evtchn_watch = 0;
+    } else if (old == QMP_RUN_PAUSED && watch_evtchn(a) < 0) {
+        DM_ERR("%s", a->err);
+    }
+    if (state == QMP_RUN_RUNNING && !a->ran) {
+        a->ran = true;
+        DM_INFO("running %.1f ms after start", app_uptime_ms(a));
+    }
+}
+
+static void
+on_quit(void *opaque)
+{
+    struct app *a = opaque;
+
+    DM_INFO("QMP quit; shutting down");
+    dm_loop_quit(a->dm);
+}
+
+/* Before privileges are dropped: the sockets live outside the chroot. */
+static int
+start_monitors(struct app *a)
+{
+    a->qmp = qmp_start_all(a->dm, &a->cfg, a->err, sizeof(a->err));
+    if (!a->qmp) {
+        return -1;
+    }
+    qmp_set_block_ops(a->qmp, &app_block_ops);
+    qmp_set_run_state_cb(a->qmp, on_run_state, a);
+    qmp_set_quit_cb(a->qmp, on_quit, a);
+    return 0;
 }
 
 /* Attach to the domain and build the machine (xen-dm-interface.md 2.2). */
@@ -267,15 +346,10 @@ machine_setup(struct app *a)
                          "messages above", strerror(-rc));
     }
     ioreq_svc_new(a->dm);
-    a->evtchn_watch = dm_loop_watch_fd(a->dm,
-                                       a->hv->ops->evtchn_fd(a->hv),
-                                       on_evtchn, a->dm->ioreq);
-    if (!a->evtchn_watch) {
-        return app_error(a, "cannot watch the event channel fd");
+    if (watch_evtchn(a) < 0) {
+        return -1;
     }
-    /* TODO(qmp): start the monitors of a->cfg.monitors here, before
-     * privileges are dropped (the sockets live outside the chroot). */
-    return 0;
+    return start_monitors(a);
 }
 
 /* After setup: restrict the Xen handles, then drop privileges (QEMU's
@@ -298,6 +372,7 @@ on_signal(gpointer opaque)
     struct app *a = opaque;
 
     DM_INFO("signal received; shutting down");
+    qmp_event_shutdown(a->qmp, false, "host-signal");
     dm_loop_quit(a->dm);
     return G_SOURCE_CONTINUE;
 }
@@ -329,6 +404,7 @@ teardown(struct app *a)
     if (a->evtchn_watch) {
         dm_loop_unwatch(a->dm, a->evtchn_watch);
     }
+    qmp_free(a->qmp);           /* connections, sockets, fd sets */
     dm_free(a->dm);             /* devices, ioreq service, loop, maps */
     if (a->hv) {
         a->hv->ops->destroy(a->hv);
@@ -355,19 +431,22 @@ setup(struct app *a, int argc, char **argv)
     return 0;
 }
 
-/* Tell libxl we are ready, unless -S: then QMP "cont" does (later). */
+/*
+ * Every device is built and the QMP sockets listen: tell libxl, unless -S
+ * (then QMP "cont" does; libxl asks query-status meanwhile).
+ */
 static int
-report_running(struct app *a)
+report_ready(struct app *a)
 {
-    int rc;
+    int rc = qmp_machine_ready(a->qmp);
 
-    if (a->cfg.start_paused) {
-        return 0;
-    }
-    rc = a->hv->ops->set_running(a->hv);
     if (rc < 0) {
         return app_error(a, "cannot report the device model state in "
                          "xenstore: %s", strerror(-rc));
+    }
+    if (qmp_run_state(a->qmp) == QMP_RUN_PRELAUNCH) {
+        DM_INFO("prelaunch (-S) %.1f ms after start; waiting for QMP cont",
+                app_uptime_ms(a));
     }
     return 0;
 }
@@ -375,13 +454,13 @@ report_running(struct app *a)
 int
 main(int argc, char **argv)
 {
-    struct app a = { 0 };
+    struct app a = { .start_us = g_get_monotonic_time() };
     int status = 0;
 
     if (info_option(argc, argv)) {
         return 0;
     }
-    if (setup(&a, argc, argv) < 0 || report_running(&a) < 0) {
+    if (setup(&a, argc, argv) < 0 || report_ready(&a) < 0) {
         fprintf(stderr, "hvmdm: %s\n", a.err);
         status = 1;
     } else {
