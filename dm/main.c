@@ -33,7 +33,7 @@
 #include "dm/machine.h"
 #include "dm/qmp.h"
 #include "hw/board.h"
-#include "hw/ide/ide.h"             /* ide_cd_change_media, ide_cd_eject */
+#include "hw/ide/ide.h"             /* ide_cd_change_media, ide_cd_eject, ide_blk_stats */
 
 #define HVMDM_VERSION "0.1.0"
 
@@ -269,6 +269,7 @@ watch_evtchn(struct app *a)
 static const struct qmp_block_ops app_block_ops = {
     .change_media = ide_cd_change_media,
     .eject = ide_cd_eject,
+    .stats = ide_blk_stats,
 };
 
 static double
