@@ -83,6 +83,7 @@ TEST_OBJS += tests/test-qmp.o
 TEST_OBJS += tests/test-ide.o
 TEST_OBJS += tests/test-atapi.o
 TEST_OBJS += tests/test-block.o
+TEST_OBJS += tests/test-fuzz.o
 
 BENCH_IOREQ_OBJS := bench/ioreq.o
 BENCH_IDE_OBJS := bench/ide.o tests/harness.o
