@@ -1,0 +1,600 @@
+#!/bin/sh
+# The tests/xen scenarios, run in dom0 (dash + busybox) by /init, once per
+# device model in $DMS:
+#
+#   1 disk-boot   IDE disk: hvmloader -> SeaBIOS -> boot sector banner on
+#                 COM1, read through the pty libxl publishes
+#   2 checksum    the boot sector's INT 13h sector checksum matches
+#   3 cdrom-boot  El Torito boot from an ATAPI CD-ROM
+#   4 destroy     "xl destroy" ends the device model within a second and
+#                 leaves no state behind
+#   5 poweroff    "xl shutdown -F" (ACPI power button) -> guest S5 through
+#                 PIIX4 PM -> the domain is gone, shut down as poweroff
+#
+# Protocol on ttyS1 (the host's results file; lines only):
+#   RESULT <dm> <scenario> PASS|FAIL <detail>
+#   TIME <dm> <metric> <value>
+#   @@FILE <name> ... @@END        (logs, split into build/xen/logs/)
+#   DONE
+
+. /test/config
+. /test/expected
+. /test/guest.sh
+
+IMAGES=/test/images
+WORK=/tmp/work
+RUN=/run/xen
+mkdir -p "$WORK"
+
+stty -F /dev/ttyS1 115200 raw -echo 2>/dev/null
+exec 3>/dev/ttyS1
+
+# --- helpers --------------------------------------------------------------
+
+# Centiseconds from a /proc/uptime figure (two decimals).
+cs_of()
+{
+    echo $(( ${1%.*} * 100 + 1${1#*.} - 100 ))
+}
+
+# Centiseconds since dom0 boot.
+now()
+{
+    read -r up _ < /proc/uptime
+    cs_of "$up"
+}
+
+# Seconds with two decimals from centiseconds.
+secs()
+{
+    if [ "$1" -lt 0 ]; then
+        printf '%s' -
+        secs $(( -$1 ))
+        return
+    fi
+    printf '%d.%02d' $(( $1 / 100 )) $(( $1 % 100 ))
+}
+
+log()
+{
+    echo "[dom0 $(secs "$(now)")] $*"
+}
+
+result()
+{
+    echo "RESULT $*" >&3
+    log "RESULT $*"
+}
+
+metric()
+{
+    echo "TIME $1 $2 $3" >&3
+}
+
+# Send file $2 to the host as logs/$1.
+dump_file()
+{
+    [ -f "$2" ] || return 0
+    echo "@@FILE $1" >&3
+    cat "$2" >&3
+    echo "" >&3
+    echo "@@END" >&3
+}
+
+domain_alive()
+{
+    xenstore-exists "/local/domain/$1" 2>/dev/null
+}
+
+# Domid of the domain called $1, or nothing.
+find_domid()
+{
+    for d in $(xenstore-list /local/domain 2>/dev/null); do
+        if [ "$(xenstore-read "/local/domain/$d/name" 2>/dev/null)" = "$1" ]
+        then
+            echo "$d"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# True when process $1 has ended (gone, or a zombie nobody reaped yet).
+process_gone()
+{
+    [ -r "/proc/$1/stat" ] || return 0
+    state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)
+    [ -z "$state" ] || [ "$state" = Z ]
+}
+
+# wait_text FILE PATTERN TIMEOUT_S DOMID: wait for an extended regexp in
+# FILE and print the time (now) it was seen; give up early when the domain
+# or its device model ($DMPID) is gone.
+wait_text()
+{
+    deadline=$(( $(now) + $3 * 100 ))
+    while [ "$(now)" -lt "$deadline" ]; do
+        if grep -qE "$2" "$1" 2>/dev/null; then
+            now
+            return 0
+        fi
+        if guest_gone "$4" && sleep 1 && guest_gone "$4"; then
+            grep -qE "$2" "$1" 2>/dev/null && { now; return 0; }
+            return 2
+        fi
+        sleep 0.3
+    done
+    return 1
+}
+
+# True (and logged) when domain $1 or its device model $DMPID has ended.
+guest_gone()
+{
+    if ! domain_alive "$1"; then
+        log "domain $1 is gone from xenstore" >&2
+        return 0
+    fi
+    if [ -n "$DMPID" ] && process_gone "$DMPID"; then
+        log "device model pid $DMPID has ended" \
+            "($(cat "/proc/$DMPID/stat" 2>&1))" >&2
+        return 0
+    fi
+    return 1
+}
+
+# Xen console timestamp (seconds, as printed) of the first (or with
+# "last" as $2, the last) line matching PATTERN in the Xen console ring.
+xen_time()
+{
+    xl dmesg 2>/dev/null | grep -E "$1" > "$WORK/xen-time"
+    if [ "${2:-first}" = last ]; then
+        line=$(tail -n 1 "$WORK/xen-time")
+    else
+        line=$(head -n 1 "$WORK/xen-time")
+    fi
+    echo "$line" | sed -n 's/^([^)]*) \[ *\([0-9.]*\)\].*/\1/p'
+}
+
+# Just before "xl create", make Xen print a timestamped line: debug key
+# 't' prints "Synced stime skew: ..." and nothing else of note. It is the
+# zero of the hvmloader timing, which only the Xen console can tell.
+XEN_MARKER="Synced stime skew"
+xen_marker()
+{
+    xl debug-keys t >/dev/null 2>&1
+}
+
+guest_config()
+{
+    name=$1 dm=$2 kind=$3
+    echo "name = \"$name\""
+    echo 'type = "hvm"'
+    echo 'memory = 32'
+    echo 'vcpus = 1'
+    echo 'serial = "pty"'
+    echo 'vga = "none"'
+    echo 'vnc = 0'
+    echo 'sdl = 0'
+    echo 'nographic = 1'
+    echo 'vkb_device = 0'
+    echo 'vif = []'
+    echo 'on_poweroff = "destroy"'
+    echo 'on_reboot = "destroy"'
+    echo 'on_crash = "destroy"'
+    echo 'device_model_version = "qemu-xen"'
+    if [ "$dm" = hvmdm ]; then
+        echo 'device_model_override = "/usr/lib/hvmdm/hvmdm"'
+    fi
+    # qdisk: the phy backend's hotplug script needs bash
+    if [ "$kind" = disk ]; then
+        echo 'boot = "c"'
+        disk="vdev=hda,access=rw,target=$IMAGES/disk.img"
+    else
+        echo 'boot = "d"'
+        disk="vdev=hdc,access=ro,devtype=cdrom,target=$IMAGES/cd.iso"
+    fi
+    echo "disk = [ \"format=raw,backendtype=qdisk,$disk\" ]"
+}
+
+# Background: find the domain and open the guest's COM1 pty as soon as
+# libxl publishes it (before the guest runs: the device model drops output
+# while nobody has the pty open).
+watch_domain()
+{
+    name=$1 dir=$2 limit=$(( $(now) + T_CREATE * 100 ))
+    domid=""
+    while [ "$(now)" -lt "$limit" ]; do
+        if [ -z "$domid" ]; then
+            domid=$(find_domid "$name") && echo "$domid" > "$dir/domid"
+        fi
+        if [ -n "$domid" ]; then
+            tty=$(xenstore-read "/local/domain/$domid/serial/0/tty" \
+                2>/dev/null)
+            if [ -n "$tty" ]; then
+                echo "$tty" > "$dir/tty"
+                stty -F "$tty" raw -echo 2>/dev/null
+                exec cat "$tty" > "$dir/serial"
+            fi
+        fi
+        sleep 0.1
+    done
+}
+
+# Background: note the moment the device model writes state = "running"
+# (a xenstore watch, not polling: the loop forks once per event).
+watch_dm_state()
+{
+    dir=$1
+    mkfifo "$dir/dm-events"
+    xenstore-watch /local/domain/0/device-model > "$dir/dm-events" 2>&1 &
+    echo $! > "$dir/dm-watch.pid"
+    while read -r path _; do
+        read -r up _ < /proc/uptime
+        case $path in
+        */state)
+            if [ "$(xenstore-read "$path" 2>/dev/null)" = running ]; then
+                echo "$up" > "$dir/uptime_running"
+                break
+            fi
+            ;;
+        esac
+    done < "$dir/dm-events"
+    kill "$(cat "$dir/dm-watch.pid")" 2>/dev/null
+}
+
+# boot_guest DM KIND: xl create; on return $DOMID, $DIR, $T0 are set.
+boot_guest()
+{
+    dm=$1 kind=$2
+    NAME=$dm-$kind
+    DIR=$WORK/$NAME
+    DOMID=""
+    DMPID=""
+    rm -rf "$DIR"
+    mkdir -p "$DIR"
+    : > "$DIR/serial"
+    guest_config "$NAME" "$dm" "$kind" > "$DIR/xl.cfg"
+    ls "$RUN" > "$DIR/run-before" 2>/dev/null
+    watch_domain "$NAME" "$DIR" &
+    WATCHER=$!
+    watch_dm_state "$DIR" &
+    STATE_WATCHER=$!
+    xen_marker
+    T0=$(now)
+    log "xl create $NAME"
+    timeout "$T_CREATE" xl -vvv create "$DIR/xl.cfg" > "$DIR/xl-create.log" 2>&1
+    rc=$?
+    T_CREATED=$(now)
+    DOMID=$(cat "$DIR/domid" 2>/dev/null)
+    DMPID=$(dm_pid "$DOMID")
+    log "xl create $NAME: rc=$rc domid=${DOMID:-none}" \
+        "after $(secs $(( T_CREATED - T0 ))) s"
+    return $rc
+}
+
+# Why "xl create" failed, from its -vvv log.
+create_failure()
+{
+    f=$DIR/xl-create.log
+    qmp_error=$(grep -E 'libxl_qmp.*(error|Error)' "$f" | head -n 1)
+    printf 'xl create failed (rc=%s): ' "$rc"
+    if grep -q "device model: startup timed out" "$f"; then
+        echo "the device model never wrote" \
+            "device-model/<domid>/state = running (libxl waits 60 s)"
+    elif [ -n "$qmp_error" ]; then
+        echo "QMP: ${qmp_error##*: }"
+    elif grep -qE "device model.*(died|exited)" "$f"; then
+        echo "the device model exited during start-up"
+    elif [ "$rc" = 124 ] || [ "$rc" = 143 ]; then
+        echo "xl create did not return within $T_CREATE s"
+    else
+        grep 'libxl: error' "$f" | head -n 1 | cut -c1-120
+    fi
+}
+
+# Everything about one guest goes to the host's logs/<dm>/.
+collect_logs()
+{
+    dump_file "$dm/$NAME.xl.cfg" "$DIR/xl.cfg"
+    dump_file "$dm/$NAME.xl-create.log" "$DIR/xl-create.log"
+    dump_file "$dm/$NAME.serial" "$DIR/serial"
+    dump_file "$dm/$NAME.dm.log" "/var/log/xen/qemu-dm-$NAME.log"
+    dump_file "$dm/$NAME.xl.log" "/var/log/xen/xl-$NAME.log"
+    xl dmesg > "$DIR/xl-dmesg" 2>&1
+    dump_file "$dm/$NAME.xl-dmesg" "$DIR/xl-dmesg"
+}
+
+# Destroy whatever is left of the guest and stop its pty reader.
+cleanup_guest()
+{
+    if [ -n "$DOMID" ] && domain_alive "$DOMID"; then
+        timeout "$T_STEP" xl destroy "$DOMID" >/dev/null 2>&1
+    fi
+    kill "$WATCHER" "$STATE_WATCHER" \
+        "$(cat "$DIR/dm-watch.pid" 2>/dev/null)" 2>/dev/null
+    wait "$WATCHER" "$STATE_WATCHER" 2>/dev/null
+}
+
+dm_pid()
+{
+    xenstore-read "/local/domain/$1/image/device-model-pid" 2>/dev/null
+}
+
+# --- scenarios ------------------------------------------------------------
+
+# 1 and 2 and 5, on one disk guest.
+run_disk()
+{
+    dm=$1
+    if ! boot_guest "$dm" disk; then
+        result "$dm" disk-boot FAIL "$(create_failure)"
+        result "$dm" checksum FAIL "no guest (xl create failed)"
+        result "$dm" poweroff FAIL "no guest (xl create failed)"
+        cleanup_guest
+        collect_logs
+        return
+    fi
+    disk_boot_scenario
+    checksum_scenario
+    poweroff_scenario
+    cleanup_guest
+    collect_logs
+}
+
+disk_boot_scenario()
+{
+    if [ -f "$DIR/uptime_running" ]; then
+        read -r up < "$DIR/uptime_running"
+        metric "$dm" running "$(secs $(( $(cs_of "$up") - T0 )))"
+    fi
+    BOOTED=""
+    t=$(wait_text "$DIR/serial" "$BANNER_DISK" "$T_BOOT" "$DOMID")
+    WAIT_RC=$?
+    if [ "$WAIT_RC" = 0 ]; then
+        BOOTED=1
+        metric "$dm" banner "$(secs $(( t - T0 )))"
+        boot_timings
+        result "$dm" disk-boot PASS \
+            "banner on the COM1 pty after $(secs $(( t - T0 ))) s"
+    else
+        result "$dm" disk-boot FAIL "$(no_banner_reason)"
+    fi
+}
+
+# Why no banner came: the furthest point the guest reached.
+no_banner_reason()
+{
+    if [ "$WAIT_RC" -gt 2 ]; then
+        echo "harness error: the wait loop ended with status $WAIT_RC"
+        return
+    fi
+    if [ -n "$DMPID" ] && process_gone "$DMPID"; then
+        echo "the device model (pid $DMPID) exited while the guest was booting"
+        return
+    fi
+    if ! domain_alive "$DOMID"; then
+        echo "domain died (see the device-model log)"
+        return
+    fi
+    xl dmesg > "$DIR/xl-dmesg" 2>&1
+    last=$(grep "^(d$DOMID)" "$DIR/xl-dmesg" |
+        grep -v '^([^)]*) \[[ 0-9.]*\] *$' | tail -n 1 | cut -c1-100)
+    pty=$(head -c 60 "$DIR/serial" | tr -d '\r' | tr '\n' '|')
+    if [ -z "$last" ]; then
+        echo "no banner within $T_BOOT s;" \
+            "the guest never printed (no hvmloader line)"
+    else
+        echo "no banner within $T_BOOT s; pty got '$pty';" \
+            "last guest console line: $last"
+    fi
+}
+
+# Xen-console and memory figures once the guest is in its boot sector.
+boot_timings()
+{
+    x0=$(xen_time "$XEN_MARKER" last)
+    x1=$(xen_time "^\(d$DOMID\).*HVM Loader")
+    x2=$(xen_time "^\(d$DOMID\).*$BANNER_DISK")
+    if [ -n "$x0" ] && [ -n "$x1" ]; then
+        metric "$dm" hvmloader "$(awk "BEGIN { printf \"%.2f\", $x1 - $x0 }")"
+    fi
+    if [ -n "$x0" ] && [ -n "$x2" ]; then
+        metric "$dm" banner_xen "$(awk "BEGIN { printf \"%.2f\", $x2 - $x0 }")"
+    fi
+    pid=$(dm_pid "$DOMID")
+    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+    [ -n "$rss" ] && metric "$dm" rss_kb "$rss"
+    # Process start (field 22 of /proc/PID/stat, in USER_HZ = 100 ticks
+    # since boot: the clock of /proc/uptime) -> state "running".
+    start=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f20)
+    if [ -n "$start" ] && [ -f "$DIR/uptime_running" ]; then
+        read -r up < "$DIR/uptime_running"
+        metric "$dm" dm_start "$(secs $(( $(cs_of "$up") - start )))"
+    fi
+}
+
+# Why wait_text returned $1 while waiting for $2.
+wait_failure()
+{
+    if [ "$1" = 2 ]; then
+        echo "the domain or its device model went away before $2"
+    else
+        echo "no $2 within $T_STEP s"
+    fi
+}
+
+checksum_scenario()
+{
+    if [ -z "$BOOTED" ]; then
+        result "$dm" checksum FAIL "the boot sector never ran (see disk-boot)"
+        return
+    fi
+    t=$(wait_text "$DIR/serial" "^(SUM|ERR)" "$T_STEP" "$DOMID")
+    w=$?
+    if [ "$w" != 0 ]; then
+        result "$dm" checksum FAIL "$(wait_failure "$w" "the SUM line")"
+        return
+    fi
+    got=$(grep -E "^(SUM|ERR)" "$DIR/serial" | head -n 1 | tr -d '\r')
+    if [ "$got" = "SUM $SUM_DISK" ]; then
+        result "$dm" checksum PASS "$got over $(echo "$GUEST_LBAS" | wc -w)" \
+            "sectors up to LBA ${GUEST_LBAS##* }"
+    else
+        result "$dm" checksum FAIL \
+            "guest printed '$got', image has SUM $SUM_DISK"
+    fi
+}
+
+poweroff_scenario()
+{
+    if [ -z "$BOOTED" ]; then
+        result "$dm" poweroff FAIL "the boot sector never ran (see disk-boot)"
+        return
+    fi
+    wait_text "$DIR/serial" "^READY" "$T_STEP" "$DOMID" >/dev/null
+    w=$?
+    if [ "$w" != 0 ]; then
+        result "$dm" poweroff FAIL \
+            "$(wait_failure "$w" "the READY line (power-button loop)")"
+        return
+    fi
+    if grep -q "PWRBTN" "$DIR/serial"; then
+        result "$dm" poweroff FAIL "guest saw a power button nobody pressed"
+        return
+    fi
+    pid=$(dm_pid "$DOMID")
+    t0=$(now)
+    timeout "$T_STEP" xl shutdown -F "$DOMID" > "$DIR/xl-shutdown.log" 2>&1
+    deadline=$(( t0 + T_STEP * 100 ))
+    while domain_alive "$DOMID" && [ "$(now)" -lt "$deadline" ]; do
+        sleep 0.2
+    done
+    t1=$(now)
+    if domain_alive "$DOMID"; then
+        if grep -q "S5 FAILED" "$DIR/serial"; then
+            result "$dm" poweroff FAIL "guest wrote SLP_EN|S5 to" \
+                "PM1a_CNT (0xB004) but the domain kept running"
+        elif grep -q "PWRBTN" "$DIR/serial"; then
+            result "$dm" poweroff FAIL "guest entered S5 but the domain" \
+                "is still there after $T_STEP s"
+        else
+            result "$dm" poweroff FAIL \
+                "the guest never saw the power button (PM1a_STS)"
+        fi
+        return
+    fi
+    metric "$dm" poweroff "$(secs $(( t1 - t0 )))"
+    grep -q "PWRBTN" "$DIR/serial" || {
+        result "$dm" poweroff FAIL \
+            "domain went away without the guest entering S5"
+        return
+    }
+    # xl's monitor logs the reason: 0 = SHUTDOWN_poweroff.
+    sleep 1
+    if ! grep -q "reason code 0 " "/var/log/xen/xl-$NAME.log" 2>/dev/null; then
+        result "$dm" poweroff FAIL \
+            "domain gone but not as a poweroff (see $dm/$NAME.xl.log)"
+    elif [ -n "$pid" ] && ! process_gone "$pid"; then
+        result "$dm" poweroff FAIL \
+            "domain powered off but the device model (pid $pid) still runs"
+    else
+        result "$dm" poweroff PASS \
+            "power button -> S5 -> domain gone in $(secs $(( t1 - t0 ))) s"
+    fi
+}
+
+# 3 and 4, on one CD-ROM guest.
+run_cdrom()
+{
+    dm=$1
+    if ! boot_guest "$dm" cdrom; then
+        result "$dm" cdrom-boot FAIL "$(create_failure)"
+        result "$dm" destroy FAIL "no guest (xl create failed)"
+        cleanup_guest
+        collect_logs
+        return
+    fi
+    t=$(wait_text "$DIR/serial" "$BANNER_CD" "$T_BOOT" "$DOMID")
+    WAIT_RC=$?
+    if [ "$WAIT_RC" = 0 ]; then
+        metric "$dm" cd_banner "$(secs $(( t - T0 )))"
+        result "$dm" cdrom-boot PASS \
+            "banner on the COM1 pty after $(secs $(( t - T0 ))) s"
+    else
+        result "$dm" cdrom-boot FAIL "$(no_banner_reason)"
+    fi
+    destroy_scenario
+    cleanup_guest
+    collect_logs
+}
+
+destroy_scenario()
+{
+    if ! domain_alive "$DOMID"; then
+        result "$dm" destroy FAIL "no running guest to destroy"
+        return
+    fi
+    pid=$(dm_pid "$DOMID")
+    if [ -z "$pid" ] || process_gone "$pid"; then
+        result "$dm" destroy FAIL "device model not running before xl destroy"
+        return
+    fi
+    t0=$(now)
+    timeout "$T_STEP" xl destroy "$DOMID" > "$DIR/xl-destroy.log" 2>&1
+    rc=$?
+    t1=$(now)
+    while ! process_gone "$pid" && [ $(( $(now) - t1 )) -lt 1000 ]; do
+        sleep 0.05
+    done
+    t2=$(now)
+    metric "$dm" destroy_xl "$(secs $(( t1 - t0 )))"
+    metric "$dm" destroy_dm_exit "$(secs $(( t2 - t1 )))"
+    leftovers=$(destroy_leftovers "$pid")
+    if [ "$rc" != 0 ]; then
+        result "$dm" destroy FAIL "xl destroy rc=$rc"
+    elif ! process_gone "$pid"; then
+        result "$dm" destroy FAIL \
+            "device model pid $pid still running 10 s after xl destroy"
+    elif [ $(( t2 - t1 )) -gt "$DM_EXIT_MAX_CS" ]; then
+        result "$dm" destroy FAIL "device model took" \
+            "$(secs $(( t2 - t1 ))) s to exit after xl destroy"
+    elif [ -n "$leftovers" ]; then
+        result "$dm" destroy FAIL "left behind:$leftovers"
+    else
+        result "$dm" destroy PASS "xl destroy $(secs $(( t1 - t0 ))) s," \
+            "device model gone $(secs $(( t2 - t1 ))) s later, no state left"
+    fi
+}
+
+# State a destroyed guest must not leave: its domain and device-model
+# xenstore nodes, its QMP sockets, new files in /run/xen, its process.
+destroy_leftovers()
+{
+    out=""
+    xenstore-exists "/local/domain/0/device-model/$DOMID" 2>/dev/null &&
+        out="$out xenstore /local/domain/0/device-model/$DOMID;"
+    domain_alive "$DOMID" && out="$out xenstore /local/domain/$DOMID;"
+    ls "$RUN" > "$DIR/run-after" 2>/dev/null
+    extra=$(grep -vxF -f "$DIR/run-before" "$DIR/run-after" | tr '\n' ' ')
+    [ -n "$extra" ] && out="$out files in $RUN: $extra;"
+    process_gone "$1" || out="$out process $1;"
+    echo "$out"
+}
+
+# --- main -----------------------------------------------------------------
+
+log "scenarios for device models: $DMS"
+mkdir -p "$IMAGES"
+guest_assemble_disk "$IMAGES/disk-parts" "$IMAGES/disk.img" \
+    "$GUEST_DISK_SECTORS" || log "could not assemble the disk image"
+for dm in $DMS; do
+    echo "DM $dm" >&3
+    run_disk "$dm"
+    run_cdrom "$dm"
+done
+ps > "$WORK/ps"
+dump_file dom0/ps "$WORK/ps"
+dmesg > "$WORK/dmesg"
+dump_file dom0/dmesg "$WORK/dmesg"
+echo "DONE" >&3
+log "done"

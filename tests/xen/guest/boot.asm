@@ -1,0 +1,265 @@
+; hvmdm end-to-end test guest: one 512-byte boot program, assembled with
+; nasm by tests/xen/lib/guest.sh in two variants.
+;
+;   nasm -f bin -DBANNER='"..."' [-DCHECKSUM -DLBAS='0,1,...'] boot.asm
+;
+; Every variant prints BANNER to COM1 (0x3F8, read by dom0 through the pty
+; libxl publishes) and to port 0xE9 (Xen prints it as "(dN) ..." on its
+; console), then waits for the ACPI power button and enters S5.
+;
+; CHECKSUM: before waiting, read each sector listed in LBAS through
+; INT 13h AH=42h (EDD extended read) from the boot drive and print
+; "SUM bbbbaaaa": a Fletcher-style pair of 16-bit one's-complement sums
+; over all the sectors' little-endian words, in LBAS order (a = sum of
+; words, b = sum of the running a). tests/xen/lib/guest.sh computes the
+; same value from the image on the host.
+;
+; Power-off path (what an ACPI OS does, without an AML interpreter):
+; "xl shutdown -F" / "xl trigger power" make Xen set PWRBTN_STS (bit 8) in
+; PM1a_STS at 0xB000 (emulated by Xen once hvmloader has moved the ACPI
+; ports there, HVM_PARAM_ACPI_IOPORTS_LOCATION = 1). The program polls it
+; once per timer tick, then writes SLP_EN (bit 13) with SLP_TYP 0 (Xen's
+; DSDT: \_S5 = {0, 0}) to PM1a_CNT at 0xB004, which the device model's
+; PIIX4 PM function decodes (ACPI 1.0b section 4.7.3.2.1 PM1 control).
+
+        cpu 386
+        bits 16
+        org 0x7c00
+
+%ifndef BANNER
+%define BANNER "HVMDM-TEST booted"
+%endif
+
+COM1            equ 0x3f8       ; 16550 base (THR/DLL)
+COM1_IER        equ COM1 + 1    ; interrupt enable / DLM
+COM1_FCR        equ COM1 + 2    ; FIFO control
+COM1_LCR        equ COM1 + 3    ; line control, bit 7 DLAB
+COM1_MCR        equ COM1 + 4    ; modem control
+COM1_LSR        equ COM1 + 5    ; line status, bit 5 THRE
+DEBUG_PORT      equ 0xe9        ; Xen HVM debug console
+PM1A_STS        equ 0xb000      ; FADT PM1a_EVT_BLK (Xen)
+PM1A_CNT        equ 0xb004      ; FADT PM1a_CNT_BLK (device model)
+PWRBTN_STS      equ 0x0100
+SLP_EN_S5       equ 0x2000      ; SLP_EN | SLP_TYP 0
+SECTOR_BUF      equ 0x8000
+TX_TRIES        equ 100         ; bounded THRE wait: a broken UART must
+                                ; not stop the program
+
+start:
+        jmp     0:entry         ; CS = 0: El Torito loads at 07C0:0000
+entry:
+        cli
+        xor     ax, ax
+        mov     ds, ax
+        mov     es, ax
+        mov     ss, ax
+        mov     sp, 0x7c00
+        sti
+        cld
+        mov     [boot_drive], dl
+        call    uart_init
+        mov     si, msg_banner
+        call    puts
+%ifdef CHECKSUM
+        call    checksum
+%endif
+        mov     si, msg_ready
+        call    puts
+
+wait_button:
+        mov     dx, PM1A_STS
+        in      ax, dx
+        cmp     ax, 0xffff      ; nothing decodes the port
+        je      .tick
+        test    ax, PWRBTN_STS
+        jnz     power_off
+.tick:
+        hlt                     ; next timer tick
+        jmp     wait_button
+
+power_off:
+        mov     si, msg_s5
+        call    puts
+        mov     ax, PWRBTN_STS  ; write 1 to clear
+        out     dx, ax
+        mov     dx, PM1A_CNT
+        mov     ax, SLP_EN_S5
+        out     dx, ax
+        mov     cx, 91          ; about 5 s of timer ticks
+.wait:
+        hlt
+        loop    .wait
+        mov     si, msg_s5_failed
+        call    puts
+.halt:
+        hlt
+        jmp     .halt
+
+; 115200 8N1, FIFOs on, no interrupts.
+uart_init:
+        mov     si, uart_setup
+.next:
+        lodsw                   ; al = offset from COM1, ah = value
+        cmp     al, 0xff
+        je      .done
+        mov     dx, COM1
+        add     dl, al
+        mov     al, ah
+        out     dx, al
+        jmp     .next
+.done:
+        ret
+
+; Print the NUL-terminated string at ds:si.
+puts:
+        lodsb
+        test    al, al
+        jz      .done
+        call    putc
+        jmp     puts
+.done:
+        ret
+
+; Print al on COM1 and on the debug port.
+putc:
+        push    ax
+        push    cx
+        push    dx
+        mov     ah, al
+        mov     cx, TX_TRIES
+        mov     dx, COM1_LSR
+.wait:
+        in      al, dx
+        test    al, 0x20
+        jnz     .ready
+        loop    .wait
+.ready:
+        mov     al, ah
+        mov     dx, COM1
+        out     dx, al
+        cmp     al, 13          ; Xen's debug console wants bare newlines
+        je      .done
+        out     DEBUG_PORT, al
+.done:
+        pop     dx
+        pop     cx
+        pop     ax
+        ret
+
+%ifdef CHECKSUM
+checksum:
+        mov     di, lbas
+.sector:
+        mov     eax, [di]
+        mov     [dap_lba], eax
+        mov     word [dap_count], 1
+        mov     si, dap
+        mov     dl, [boot_drive]
+        mov     ah, 0x42
+        push    di
+        int     0x13
+        pop     di
+        jc      .error
+        call    sum_sector
+        add     di, 4
+        cmp     di, lbas_end
+        jb      .sector
+        mov     si, msg_sum
+        call    puts
+        mov     ax, [sum_b]
+        call    puthex
+        mov     ax, [sum_a]
+        call    puthex
+        jmp     .out
+.error:
+        mov     al, ah
+        xor     ah, ah
+        push    ax
+        mov     si, msg_err
+        call    puts
+        pop     ax
+        call    puthex          ; INT 13h status in the low byte
+        mov     si, msg_lba
+        call    puts
+        mov     ax, [di + 2]
+        call    puthex
+        mov     ax, [di]
+        call    puthex
+.out:
+        mov     si, msg_crlf
+        jmp     puts
+
+; a += word (end-around carry), b += a (end-around carry), per word.
+sum_sector:
+        mov     si, SECTOR_BUF
+        mov     cx, 256
+.word:
+        lodsw
+        add     [sum_a], ax
+        adc     word [sum_a], 0
+        mov     ax, [sum_a]
+        add     [sum_b], ax
+        adc     word [sum_b], 0
+        loop    .word
+        ret
+
+; Print ax as four hex digits.
+puthex:
+        mov     cx, 4
+.digit:
+        rol     ax, 4
+        push    ax
+        and     al, 0x0f
+        add     al, '0'
+        cmp     al, '9'
+        jbe     .print
+        add     al, 'A' - '9' - 1
+.print:
+        call    putc
+        pop     ax
+        loop    .digit
+        ret
+
+dap:                            ; EDD 3.0 disk address packet
+        db      16, 0
+dap_count:
+        dw      1
+        dw      SECTOR_BUF, 0
+dap_lba:
+        dd      0, 0
+sum_a:  dw      0
+sum_b:  dw      0
+lbas:   dd      LBAS
+lbas_end:
+msg_sum:
+        db      "SUM ", 0
+msg_err:
+        db      "ERR INT13 ", 0
+msg_lba:
+        db      " lba ", 0
+%endif
+
+uart_setup:                     ; offset, value
+        db      1, 0x00         ; IER: no interrupts
+        db      3, 0x80         ; LCR: DLAB
+        db      0, 0x01         ; DLL: divisor 1 = 115200
+        db      1, 0x00         ; DLM
+        db      3, 0x03         ; LCR: 8N1
+        db      2, 0x07         ; FCR: enable and clear FIFOs
+        db      4, 0x0b         ; MCR: DTR, RTS, OUT2
+        db      0xff, 0
+boot_drive:
+        db      0
+msg_banner:
+        db      BANNER
+msg_crlf:
+        db      13, 10, 0
+msg_ready:
+        db      "READY", 13, 10, 0
+msg_s5:
+        db      "PWRBTN S5", 13, 10, 0
+msg_s5_failed:
+        db      "S5 FAILED", 13, 10, 0
+
+        times   510 - ($ - $$) db 0
+        dw      0xaa55

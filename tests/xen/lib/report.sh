@@ -1,0 +1,131 @@
+# Reading dom0's results file: pass/fail lines, log excerpts for failures,
+# the device-model timing table (sourced by tests/xen/run; POSIX sh).
+
+SCENARIOS="disk-boot checksum cdrom-boot destroy poweroff"
+
+# Split the @@FILE blocks of results file $1 into $LOGS/<name>.
+report_split_logs()
+{
+    awk -v logs="$LOGS" '
+        /^@@FILE / { file = logs "/" $2; dir = file; sub(/\/[^\/]*$/, "", dir)
+                     system("mkdir -p \"" dir "\""); printf "" > file; next }
+        /^@@END/   { if (file != "") close(file); file = ""; next }
+        file != "" { print > file }' "$1"
+}
+
+# The guest (xl domain name) a scenario runs on.
+report_guest()
+{
+    case $2 in
+    cdrom-boot|destroy) echo "$1-cdrom" ;;
+    *) echo "$1-disk" ;;
+    esac
+}
+
+# tail -n $2 of file $1, indented, or nothing.
+report_tail()
+{
+    [ -s "$1" ] || return 0
+    echo "    --- ${1#"$BUILD"/} (last $2 lines)"
+    tail -n "$2" "$1" | tr -d '\r' | cut -c1-160 | sed 's/^/    | /'
+}
+
+# What to look at when a scenario on guest $2 of device model $1 failed.
+report_excerpt()
+{
+    base=$LOGS/$1/$2
+    report_tail "$base.dm.log" 20
+    report_tail "$base.serial" 8
+    if [ -s "$base.xl-create.log" ]; then
+        grep -iE 'error|timeout|timed out' "$base.xl-create.log" |
+            grep -v ' detail: ' > "$base.xl-create.errors"
+        report_tail "$base.xl-create.errors" 12
+    fi
+    if [ -s "$base.xl-dmesg" ]; then
+        domid=$(sed -n 's/.*Domain \([0-9]*\):.*/\1/p' \
+            "$base.xl-create.log" 2>/dev/null | head -n 1)
+        if [ -n "$domid" ]; then
+            grep "^(d$domid)" "$base.xl-dmesg" > "$base.guest-console"
+            report_tail "$base.guest-console" 8
+        fi
+    fi
+}
+
+# Print one line per scenario; set PASSED and FAILED.
+report_results()
+{
+    results=$1
+    PASSED=0
+    FAILED=0
+    excerpted=" "
+    for dm in $DMS; do
+        for sc in $SCENARIOS; do
+            line=$(grep -a "^RESULT $dm $sc " "$results" | head -n 1)
+            if [ -z "$line" ]; then
+                line="RESULT $dm $sc FAIL no result: dom0 did not get there"
+            fi
+            verdict=$(echo "$line" | cut -d' ' -f4)
+            detail=$(echo "$line" | cut -d' ' -f5-)
+            printf '%-4s %-6s %-11s %s\n' "$verdict" "$dm" "$sc" "$detail"
+            if [ "$verdict" = PASS ]; then
+                PASSED=$((PASSED + 1))
+            else
+                FAILED=$((FAILED + 1))
+                guest=$(report_guest "$dm" "$sc")
+                case $excerpted in
+                *" $guest "*) ;;
+                *)
+                    report_excerpt "$dm" "$guest"
+                    excerpted="$excerpted$guest "
+                    ;;
+                esac
+            fi
+        done
+    done
+}
+
+report_metric()
+{
+    v=$(awk -v dm="$2" -v m="$3" '$1 == "TIME" && $2 == dm && $3 == m \
+        { print $4; exit }' "$1")
+    echo "${v:--}"
+}
+
+# Side by side: one column per device model, plus hvmdm/qemu when both.
+report_table()
+{
+    grep -aq "^TIME " "$1" || return 0
+    echo
+    echo "Device-model comparison (one Xen boot; seconds from xl create):"
+    printf '  %-50s' "metric"
+    for dm in $DMS; do printf ' %10s' "$dm"; done
+    both=""
+    case " $DMS " in *" qemu "*) case " $DMS " in *" hvmdm "*) both=1;; esac;;
+    esac
+    [ -n "$both" ] && printf ' %12s' "hvmdm/qemu"
+    echo
+    for row in "running:xl create -> device model running" \
+               "dm_start:device model exec -> running" \
+               "hvmloader:xl create -> first hvmloader line" \
+               "banner_xen:xl create -> boot sector banner (Xen console)" \
+               "banner:xl create -> boot sector banner (read on pty)" \
+               "cd_banner:xl create -> CD boot banner (pty)" \
+               "poweroff:xl shutdown -F -> domain gone" \
+               "destroy_xl:xl destroy duration" \
+               "destroy_dm_exit:device model exit after xl destroy" \
+               "rss_kb:device model VmRSS in dom0 (kB)"; do
+        key=${row%%:*}
+        printf '  %-50s' "${row#*:}"
+        for dm in $DMS; do
+            printf ' %10s' "$(report_metric "$1" "$dm" "$key")"
+        done
+        if [ -n "$both" ]; then
+            q=$(report_metric "$1" qemu "$key")
+            h=$(report_metric "$1" hvmdm "$key")
+            awk -v q="$q" -v h="$h" 'BEGIN {
+                if (q == "-" || h == "-" || q + 0 == 0) printf " %12s", "-"
+                else printf " %12.2f", h / q }'
+        fi
+        echo
+    done
+}

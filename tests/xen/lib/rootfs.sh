@@ -1,0 +1,169 @@
+# dom0 initramfs for tests/xen/run, built at test time from the host's
+# Debian packages and hvmdm's build (sourced by tests/xen/run; POSIX sh).
+
+XEN_LIB=/usr/lib/xen-4.17
+QEMU_XEN=/usr/libexec/xen-qemu-system-i386
+DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
+DOM0_MODULES="$DOM0_MODULES xen-netback xen-blkback tun"
+
+# The newest kernel under /boot that has its modules installed.
+rootfs_kernel_version()
+{
+    for k in /boot/vmlinuz-*; do
+        v=${k#/boot/vmlinuz-}
+        [ -d "/lib/modules/$v" ] && echo "$v"
+    done | sort -V | tail -n 1
+}
+
+# Copy file $1 to the same path under $ROOT (following symlinks).
+rootfs_copy()
+{
+    mkdir -p "$ROOT$(dirname "$1")"
+    cp -L "$1" "$ROOT$1"
+}
+
+# Copy program $1 to $ROOT$2 (default: same path) with every library ldd
+# lists for it, at the paths the dynamic linker will look them up.
+rootfs_program()
+{
+    dest=${2:-$1}
+    mkdir -p "$ROOT$(dirname "$dest")"
+    cp -L "$1" "$ROOT$dest" || return 1
+    ldd "$1" > "$BUILD/ldd.out" 2>&1 || {
+        cat "$BUILD/ldd.out"
+        return 1
+    }
+    if grep -q 'not found' "$BUILD/ldd.out"; then
+        echo "rootfs: $1 needs a library this host lacks:" >&2
+        grep 'not found' "$BUILD/ldd.out" >&2
+        return 1
+    fi
+    for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+                      $1 ~ /^\// { print $1 }' "$BUILD/ldd.out"); do
+        [ -e "$ROOT$lib" ] || rootfs_copy "$lib" || return 1
+    done
+}
+
+# Where the host's dynamic linker finds library $1.
+rootfs_libpath()
+{
+    /sbin/ldconfig -p |
+        awk -v lib="$1" '$1 == lib && /x86-64/ { print $NF; exit }'
+}
+
+# Userland: busybox applets, with dash as /bin/sh (busybox ash 1.35 was
+# seen to segfault in forked subshells of the scenario loops).
+rootfs_busybox()
+{
+    mkdir -p "$ROOT/bin"
+    cp /bin/busybox "$ROOT/bin/busybox" || return 1
+    rootfs_program /bin/dash || return 1
+    ln -s dash "$ROOT/bin/sh"
+    for app in $(/bin/busybox --list); do
+        [ -e "$ROOT/bin/$app" ] || ln -s busybox "$ROOT/bin/$app"
+    done
+}
+
+rootfs_xen_tools()
+{
+    for prog in xl xenstored xenconsoled xen-init-dom0 libxl-save-helper; do
+        rootfs_program "$XEN_LIB/bin/$prog" || return 1
+    done
+    rootfs_program /usr/bin/xenstore || return 1
+    for tool in read write exists list ls rm watch chmod; do
+        ln -sf xenstore "$ROOT/usr/bin/xenstore-$tool"
+    done
+    # glibc dlopen()s libgcc_s for pthread_cancel, which xl uses when a
+    # domain creation fails; ldd cannot see it.
+    rootfs_copy "$(rootfs_libpath libgcc_s.so.1)" || return 1
+    rootfs_copy "$XEN_LIB/boot/hvmloader" || return 1
+    rootfs_copy /usr/share/seabios/bios-256k.bin || return 1
+    mkdir -p "$ROOT/etc/xen"
+    cp -a /etc/xen/scripts "$ROOT/etc/xen/" || return 1
+    [ -f /etc/xen/xl.conf ] && cp /etc/xen/xl.conf "$ROOT/etc/xen/"
+    return 0
+}
+
+# The device models under test: Debian's qemu-xen and hvmdm's build.
+rootfs_device_models()
+{
+    for dm in $DMS; do
+        case $dm in
+        qemu)
+            rootfs_program "$QEMU_XEN" || return 1
+            # read at start-up even with -vnc none
+            mkdir -p "$ROOT/usr/share/qemu"
+            cp -a /usr/share/qemu/keymaps "$ROOT/usr/share/qemu/" ||
+                return 1
+            ;;
+        hvmdm)
+            rootfs_program "$HVMDM_BIN" /usr/lib/hvmdm/hvmdm || return 1
+            ;;
+        esac
+    done
+}
+
+rootfs_modules()
+{
+    : > "$ROOT/test/modules.list"
+    for mod in $DOM0_MODULES; do
+        modprobe -S "$KVER" --show-depends "$mod" > "$BUILD/modules.out" \
+            || return 1
+        for ko in $(awk '$1 == "insmod" { print $2 }' "$BUILD/modules.out")
+        do
+            grep -qx "$ko" "$ROOT/test/modules.list" && continue
+            rootfs_copy "$ko" || return 1
+            echo "$ko" >> "$ROOT/test/modules.list"
+        done
+    done
+}
+
+# Scenario scripts, guest images and what dom0 needs to know.
+rootfs_test_files()
+{
+    cp "$XEN_TESTS/dom0/init" "$ROOT/init" || return 1
+    cp "$XEN_TESTS/dom0/scenarios.sh" "$XEN_TESTS/lib/guest.sh" \
+        "$BUILD/guest/expected" "$ROOT/test/" || return 1
+    chmod 755 "$ROOT/init"
+    mkdir -p "$ROOT/test/images"
+    cp -a "$BUILD/guest/disk-parts" "$BUILD/guest/cd.iso" \
+        "$ROOT/test/images/" || return 1
+    {
+        echo "DMS='$DMS'"
+        echo "T_CREATE=$T_CREATE"
+        echo "T_BOOT=$T_BOOT"
+        echo "T_STEP=$T_STEP"
+        echo "DM_EXIT_MAX_CS=$DM_EXIT_MAX_CS"
+    } > "$ROOT/test/config"
+}
+
+rootfs_skeleton()
+{
+    for d in dev proc sys tmp run etc root test usr/bin usr/sbin sbin \
+             var/log/xen/console var/lib/xen var/lib/xenstored; do
+        mkdir -p "$ROOT/$d"
+    done
+    ln -s ../run "$ROOT/var/run"
+    echo "root:x:0:0:root:/root:/bin/sh" > "$ROOT/etc/passwd"
+    echo "root:x:0:" > "$ROOT/etc/group"
+}
+
+rootfs_build()
+{
+    ROOT=$BUILD/rootfs
+    rm -rf "$ROOT"
+    KVER=$(rootfs_kernel_version)
+    if [ -z "$KVER" ]; then
+        echo "rootfs: no /boot/vmlinuz-* with modules in /lib/modules" >&2
+        return 1
+    fi
+    rootfs_skeleton &&
+    rootfs_busybox &&
+    rootfs_xen_tools &&
+    rootfs_device_models &&
+    rootfs_modules &&
+    rootfs_test_files || return 1
+    (cd "$ROOT" && find . | cpio -o -H newc --quiet) | gzip -1 \
+        > "$BUILD/dom0.cpio.gz" || return 1
+    cp "/boot/vmlinuz-$KVER" "$BUILD/vmlinuz"
+}
