@@ -5,7 +5,9 @@
  * ata_sff_exec_command, ata_bmdma_setup/start/stop, ata_sff_softreset) do.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "dm/dev.h"
 #include "dm/log.h"
@@ -756,5 +758,51 @@ T_TEST(ide_platform_unplug)
     T_EQ(t_inb(t2, IDE_PRI + R_STAT), 0);
     g_free(rec);
     t_machine_free(t2);
+    disk_free(&d);
+}
+
+/*
+ * Host I/O errors become the ATA error the guest expects, never a crash:
+ * no write may reach past 1 MiB (RLIMIT_FSIZE, so pwrite fails with EFBIG
+ * as it would with ENOSPC on a full sparse file), and writes past it
+ * end in ERR + ABRT with the interrupt, by DMA and by PIO. The drive keeps
+ * working afterwards.
+ */
+T_TEST(ide_host_write_error_is_abrt)
+{
+    struct disk_t d = disk_new(DISK_SECTORS * 512ull, 16);
+    struct t_machine *t = d.t;
+    struct rlimit rl = { 1 << 20, 1 << 20 };
+    uint8_t sec[512];
+
+    /* Writes past offset 1 MiB of the 2 MiB image now fail. */
+    signal(SIGXFSZ, SIG_IGN);
+    T_ASSERT(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+    t_memset(t, G_BUF, 0x5a, 4096);
+    ide_prd(t, 0, G_BUF, 4096, true);
+    ide_bm_setup(t, 0, false);
+    ide_send(t, IDE_PRI, 0, 0xca, 3000, 8, false);  /* WRITE DMA */
+    ide_bm_start(t, 0, false);
+    t_settle(t);
+    T_EQ(t_isa_irq(t, 14), 1);
+    ide_bm_stop(t, 0);
+    T_EQ(t_inb(t, IDE_PRI + R_STAT) & (S_ERR | S_BSY | S_DRQ), S_ERR);
+    T_EQ(t_inb(t, IDE_PRI + R_ERR) & 0x04, 0x04);   /* ABRT */
+    /* PIO: WRITE SECTORS, one sector of data, then the error. */
+    ide_send(t, IDE_PRI, 0, 0x30, 3100, 1, false);
+    T_EQ(t_inb(t, IDE_PRI + R_STAT) & S_DRQ, S_DRQ);
+    memset(sec, 0xa5, sizeof(sec));
+    t_memwrite(t, G_SCRATCH, sec, sizeof(sec));
+    t_outs(t, IDE_PRI, 2, G_SCRATCH, 256, false);
+    t_settle(t);
+    T_EQ(t_inb(t, IDE_PRI + R_STAT) & (S_ERR | S_BSY | S_DRQ), S_ERR);
+    T_EQ(t_inb(t, IDE_PRI + R_ERR) & 0x04, 0x04);
+    /* Still a working drive: read sector 1 by PIO. */
+    ide_send(t, IDE_PRI, 0, 0x20, 1, 1, false);
+    t_settle(t);
+    T_EQ(t_inb(t, IDE_PRI + R_STAT) & (S_ERR | S_DRQ), S_DRQ);
+    t_ins(t, IDE_PRI, 2, G_SCRATCH, 256, false);
+    t_memread(t, G_SCRATCH, sec, sizeof(sec));
+    expect_sector(&d, 1, sec);
     disk_free(&d);
 }
