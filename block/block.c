@@ -679,13 +679,21 @@ blk_open_backing(struct blk *b, const char *name, const char *format,
     return bb;
 }
 
+/* Drain, then make what the guest wrote durable even if it never flushed
+ * (a clean exit on SIGHUP/SIGTERM, an eject, an unplug). */
 void
 blk_close(struct blk *b)
 {
+    int rc;
+
     if (!b) {
         return;
     }
     blk_drain(b);
+    if (!b->read_only && (rc = blk_file_barrier(b)) < 0) {
+        DM_WARN("block: %s: flush on close: %s", b->filename,
+                g_strerror(-rc));
+    }
     blk_aio_free(b->aio);
     if (b->drv->close) {
         b->drv->close(b);
