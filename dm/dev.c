@@ -1,9 +1,9 @@
 /*
  * Device registry and the machine's device-state stream. The stream is
- * "HVMDMST1", a record count, padding to 16, then per device a fixed header (name,
- * instance, version, size) and the device's own fixed-width record. Loading
- * parses and check()s every record before any device's load() runs, so a
- * bad image leaves the machine as it was.
+ * "HVMDMST1", a record count, padding to 16, then per device a fixed header
+ * (name, instance, version, size) and the device's own fixed-width record,
+ * padded to 8 bytes. Loading parses and check()s every record before any
+ * device's load() runs, so a bad image leaves the machine as it was.
  */
 #include "dm/dev.h"
 

@@ -65,15 +65,25 @@ iomap_region_init(struct iomap_region *r, const char *name, uint64_t len,
     r->opaque = opaque;
 }
 
+static uint64_t
+ram_pages(uint64_t len)
+{
+    return (len + (1u << IOMAP_PAGE_SHIFT) - 1) >> IOMAP_PAGE_SHIFT;
+}
+
+static size_t
+bitmap_words(uint64_t bits)
+{
+    return (size_t)((bits + BITS_PER_LONG - 1) / BITS_PER_LONG);
+}
+
 void
 iomap_region_init_ram(struct iomap_region *r, const char *name, uint64_t len,
                       void *ram)
 {
-    uint64_t pages = (len + (1u << IOMAP_PAGE_SHIFT) - 1) >> IOMAP_PAGE_SHIFT;
-
     iomap_region_init(r, name, len, NULL, NULL);
     r->ram = ram;
-    r->dirty = g_new0(unsigned long, (pages + BITS_PER_LONG - 1) / BITS_PER_LONG);
+    r->dirty = g_new0(unsigned long, bitmap_words(ram_pages(len)));
 }
 
 void
@@ -267,8 +277,7 @@ iomap_ram_mark_dirty(struct iomap_region *r, uint64_t off, uint64_t len)
 size_t
 iomap_ram_sync_dirty(struct iomap_region *r, unsigned long *bitmap)
 {
-    uint64_t pages = (r->len + (1u << IOMAP_PAGE_SHIFT) - 1) >> IOMAP_PAGE_SHIFT;
-    size_t words = (pages + BITS_PER_LONG - 1) / BITS_PER_LONG;
+    size_t words = bitmap_words(ram_pages(r->len));
     size_t i, n = 0;
 
     if (!r->dirty) {

@@ -48,7 +48,8 @@ uint64_t dm_log_guest_errors(void);
 #define GUEST_ERR(...)                                                  \
     do {                                                                \
         static struct dm_ratelimit guest_err_rl_;                       \
-        dm_log_ratelimited(&guest_err_rl_, DM_LOG_WARN, "guest: " __VA_ARGS__); \
+        dm_log_ratelimited(&guest_err_rl_, DM_LOG_WARN,                 \
+                           "guest: " __VA_ARGS__);                      \
     } while (0)
 
 #endif

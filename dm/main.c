@@ -33,7 +33,8 @@
 #include "dm/machine.h"
 #include "dm/qmp.h"
 #include "hw/board.h"
-#include "hw/ide/ide.h"             /* ide_cd_change_media, ide_cd_eject, ide_blk_stats */
+#include "hw/ide/ide.h"             /* ide_cd_change_media, ide_cd_eject,
+                                       ide_blk_stats */
 
 #define HVMDM_VERSION "0.1.0"
 

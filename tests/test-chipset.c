@@ -437,7 +437,8 @@ T_TEST(chipset_records_round_trip)
 
     chipset_program(a);
     for (i = 0; i < G_N_ELEMENTS(names); i++) {
-        struct dm_dev *da = t_find_dev(a, names[i]), *db = t_find_dev(b, names[i]);
+        struct dm_dev *da = t_find_dev(a, names[i]);
+        struct dm_dev *db = t_find_dev(b, names[i]);
         size_t n = da->ops->state_size;
         uint8_t *ra = g_malloc0(n), *rb = g_malloc0(n);
 

@@ -65,19 +65,18 @@ static void
 fuzz_pio(struct fuzz *f)
 {
     uint16_t port = fuzz_port(f->rng);
+    uint32_t val = fuzz_value(f->rng);
+    bool in = g_rand_boolean(f->rng);
 
     switch (fuzz_size(f->rng)) {
     case 1:
-        g_rand_boolean(f->rng) ? (void)t_inb(f->t, port)
-                               : t_outb(f->t, port, (uint8_t)fuzz_value(f->rng));
+        in ? (void)t_inb(f->t, port) : t_outb(f->t, port, (uint8_t)val);
         break;
     case 2:
-        g_rand_boolean(f->rng) ? (void)t_inw(f->t, port)
-                               : t_outw(f->t, port, (uint16_t)fuzz_value(f->rng));
+        in ? (void)t_inw(f->t, port) : t_outw(f->t, port, (uint16_t)val);
         break;
     default:
-        g_rand_boolean(f->rng) ? (void)t_inl(f->t, port)
-                               : t_outl(f->t, port, fuzz_value(f->rng));
+        in ? (void)t_inl(f->t, port) : t_outl(f->t, port, val);
         break;
     }
 }
