@@ -328,12 +328,6 @@ contract_unaligned(const struct iomap_region *r)
     return !r->ops || r->ops->unaligned_ok;
 }
 
-static uint64_t
-size_mask(unsigned int size)
-{
-    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
-}
-
 /*
  * The largest power-of-two piece that starts at off, is at most want bytes,
  * fits the region and its max_size, and is aligned unless unaligned_ok.
@@ -361,15 +355,15 @@ region_read(struct iomap_region *r, uint64_t off, unsigned int size)
         return ram_read(r, off, size);
     }
     if (size >= min) {
-        return r->ops->read(r->opaque, off, size) & size_mask(size);
+        return r->ops->read(r->opaque, off, size) & iomap_size_mask(size);
     }
     /* Narrower than the device implements: read the containing unit. */
     wide_off = off & ~(uint64_t)(min - 1);
     if (min > r->len - wide_off) {
-        return size_mask(size);
+        return iomap_size_mask(size);
     }
     v = r->ops->read(r->opaque, wide_off, min);
-    return (v >> ((off - wide_off) * 8)) & size_mask(size);
+    return (v >> ((off - wide_off) * 8)) & iomap_size_mask(size);
 }
 
 static void
@@ -387,7 +381,7 @@ region_write(struct iomap *map, struct iomap_region *r, uint64_t off,
                   size, r->name, off);
         return;
     }
-    r->ops->write(r->opaque, off, val & size_mask(size), size);
+    r->ops->write(r->opaque, off, val & iomap_size_mask(size), size);
 }
 
 /* Bytes from addr up to the next region (or the end of the space). */
@@ -421,7 +415,7 @@ iomap_read(struct iomap *map, uint64_t addr, unsigned int size)
     unsigned int done = 0;
 
     if (!access_ok(map, addr, size)) {
-        return size_mask(size);
+        return iomap_size_mask(size);
     }
     while (done < size) {
         struct iomap_region *r = iomap_find(map, addr + done);
@@ -433,10 +427,10 @@ iomap_read(struct iomap *map, uint64_t addr, unsigned int size)
             piece = region_read(r, addr + done - r->base, n);
         } else {
             n = (unsigned int)unclaimed_span(map, addr + done, size - done);
-            piece = size_mask(n);
+            piece = iomap_size_mask(n);
             map->stats.unclaimed_reads++;
         }
-        val |= (piece & size_mask(n)) << (done * 8);
+        val |= (piece & iomap_size_mask(n)) << (done * 8);
         done += n;
     }
     return val;
@@ -457,7 +451,7 @@ iomap_write(struct iomap *map, uint64_t addr, unsigned int size, uint64_t val)
         if (r) {
             n = piece_size(r, addr + done - r->base, size - done);
             region_write(map, r, addr + done - r->base,
-                         (val >> (done * 8)) & size_mask(n), n);
+                         (val >> (done * 8)) & iomap_size_mask(n), n);
         } else {
             n = (unsigned int)unclaimed_span(map, addr + done, size - done);
             map->stats.unclaimed_writes++;

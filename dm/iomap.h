@@ -74,6 +74,13 @@ iomap_region_mapped(const struct iomap_region *r)
     return r->map != NULL;
 }
 
+/* All-ones in the low size bytes (size 1..8): an unclaimed read's value. */
+static inline uint64_t
+iomap_size_mask(unsigned int size)
+{
+    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
 struct iomap_region *iomap_find(struct iomap *map, uint64_t addr);
 uint64_t iomap_read(struct iomap *map, uint64_t addr, unsigned int size);
 void iomap_write(struct iomap *map, uint64_t addr, unsigned int size,

@@ -96,12 +96,6 @@ ioreq_svc_stats(const struct ioreq_svc *s)
     return &s->stats;
 }
 
-static uint64_t
-size_mask(unsigned int size)
-{
-    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
-}
-
 /* ---- validation ------------------------------------------------------ */
 
 static bool
@@ -358,7 +352,7 @@ pcicfg_read(struct dm *dm, uint16_t bdf, uint32_t reg, unsigned int size)
     unsigned int i;
 
     if (!dm->pci_cfg) {
-        return (uint32_t)size_mask(size);
+        return (uint32_t)iomap_size_mask(size);
     }
     if (!(reg & (size - 1))) {
         return dm->pci_cfg->read(dm->pci_cfg_opaque, bdf, (uint16_t)reg, size);
@@ -395,7 +389,7 @@ ioreq_pci_config(struct ioreq_svc *s, ioreq_t *req)
     uint32_t sbdf = (uint32_t)(req->addr >> 32);
     uint32_t reg = (uint32_t)req->addr;
     bool present = (sbdf >> 16) == 0 && reg < 256 && req->size <= 256 - reg;
-    uint32_t val = (uint32_t)size_mask(req->size);
+    uint32_t val = (uint32_t)iomap_size_mask(req->size);
 
     s->stats.pci_config++;
     if (req->count != 1 || req->size > 4) {
@@ -470,7 +464,7 @@ ioreq_dispatch(struct ioreq_svc *s, ioreq_t *req)
             return;
         }
         if (req->dir == IOREQ_WRITE && !req->data_is_ptr) {
-            req->data &= size_mask(req->size);
+            req->data &= iomap_size_mask(req->size);
         }
     }
     h(s, req);
