@@ -42,6 +42,7 @@ CORE_OBJS += block/aio.o
 CORE_OBJS += $(if $(filter 1,$(CONFIG_LIBURING)),block/aio-uring.o)
 CORE_OBJS += block/raw.o
 CORE_OBJS += block/qcow2.o
+CORE_OBJS += ui/display.o
 
 # --- hw/: devices and the board
 HW_OBJS += hw/board.o
@@ -84,6 +85,7 @@ TEST_OBJS += tests/test-ide.o
 TEST_OBJS += tests/test-atapi.o
 TEST_OBJS += tests/test-block.o
 TEST_OBJS += tests/test-fuzz.o
+TEST_OBJS += tests/test-display.o
 
 BENCH_IOREQ_OBJS := bench/ioreq.o
 BENCH_IDE_OBJS := bench/ide.o tests/harness.o

@@ -10,12 +10,14 @@ struct dm_config;
 struct pci_bus;
 struct ps2_kbd;
 struct ps2_mouse;
+struct display;
 
 /* Pointers the devices need to find each other; owned by their devices. */
 struct board {
     struct pci_bus *pci;
     struct ps2_kbd *ps2_kbd;        /* hw/i8042/ps2.c, for ui/input.h */
     struct ps2_mouse *ps2_mouse;    /* hw/i8042/ps2.c, for ui/input.h */
+    struct display *display;        /* ui/display.c, owned by the adapter */
 };
 
 struct board_device {
