@@ -16,6 +16,7 @@
  * deeply nested request gets an error reply, never more.
  */
 #include "dm/qmp.h"
+#include "dm/qmp-cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,22 +117,10 @@ struct qmp_req {
     char *err_desc;
 };
 
-typedef JsonNode *qmp_handler(struct qmp_req *r);
-
-enum qmp_arg_type { QMP_ARG_STR, QMP_ARG_BOOL, QMP_ARG_INT, QMP_ARG_ARRAY };
-
-struct qmp_arg {
-    const char *name;
-    enum qmp_arg_type type;
-    bool required;
-};
-
-struct qmp_cmd {
-    const char *name;
-    qmp_handler *fn;
-    bool before_negotiation;    /* allowed in capabilities negotiation */
-    const struct qmp_arg *args; /* NULL-name terminated; NULL: none */
-};
+/* Command tables other subsystems registered (dm/qmp-cmd.h). */
+#define QMP_MAX_CMD_TABLES 16
+static const struct qmp_cmd *qmp_cmd_tables[QMP_MAX_CMD_TABLES];
+static unsigned int qmp_nr_cmd_tables;
 
 static const char *const qmp_run_state_names[] = {
     [QMP_RUN_PRELAUNCH] = "prelaunch",
@@ -145,13 +134,13 @@ static void qmp_mon_listen_on(struct qmp_mon *m);
 
 /* ---- building JSON ---------------------------------------------------- */
 
-static JsonNode *
+JsonNode *
 qmp_empty_object(void)
 {
     return json_node_init_object(json_node_alloc(), json_object_new());
 }
 
-static JsonNode *
+JsonNode *
 qmp_node_take_object(JsonObject *o)
 {
     JsonNode *n = json_node_init_object(json_node_alloc(), o);
@@ -160,7 +149,7 @@ qmp_node_take_object(JsonObject *o)
     return n;
 }
 
-static JsonNode *
+JsonNode *
 qmp_node_take_array(JsonArray *a)
 {
     JsonNode *n = json_node_init_array(json_node_alloc(), a);
@@ -169,7 +158,7 @@ qmp_node_take_array(JsonArray *a)
     return n;
 }
 
-static void G_GNUC_PRINTF(3, 4)
+void
 qmp_fail(struct qmp_req *r, const char *class, const char *fmt, ...)
 {
     va_list ap;
@@ -555,18 +544,43 @@ qmp_args_check(struct qmp_req *r, const struct qmp_cmd *cmd)
     return ok;
 }
 
-static const char *
+const char *
 qmp_arg_str(struct qmp_req *r, const char *name)
 {
     return json_object_has_member(r->args, name)
            ? json_object_get_string_member(r->args, name) : NULL;
 }
 
-static bool
+bool
 qmp_arg_bool(struct qmp_req *r, const char *name, bool dflt)
 {
     return json_object_has_member(r->args, name)
            ? json_object_get_boolean_member(r->args, name) : dflt;
+}
+
+int64_t
+qmp_arg_int(struct qmp_req *r, const char *name, int64_t dflt)
+{
+    return json_object_has_member(r->args, name)
+           ? json_object_get_int_member(r->args, name) : dflt;
+}
+
+bool
+qmp_arg_has(struct qmp_req *r, const char *name)
+{
+    return json_object_has_member(r->args, name);
+}
+
+struct dm *
+qmp_req_dm(const struct qmp_req *r)
+{
+    return r->q->dm;
+}
+
+struct qmp *
+qmp_req_qmp(const struct qmp_req *r)
+{
+    return r->q;
 }
 
 static const struct qmp_cmd *
@@ -1639,30 +1653,76 @@ static const struct qmp_cmd qmp_cmds[] = {
     { "quit", qmp_cmd_quit, false, NULL },
 };
 
+int
+qmp_register_cmds(const struct qmp_cmd *cmds)
+{
+    unsigned int i;
+
+    for (i = 0; i < qmp_nr_cmd_tables; i++) {
+        if (qmp_cmd_tables[i] == cmds) {
+            return 0;
+        }
+    }
+    if (qmp_nr_cmd_tables == QMP_MAX_CMD_TABLES) {
+        return -ENOSPC;
+    }
+    qmp_cmd_tables[qmp_nr_cmd_tables++] = cmds;
+    return 0;
+}
+
 static const struct qmp_cmd *
-qmp_cmd_find(const char *name)
+qmp_table_find(const struct qmp_cmd *t, size_t n, const char *name)
 {
     size_t i;
 
-    for (i = 0; i < G_N_ELEMENTS(qmp_cmds); i++) {
-        if (strcmp(qmp_cmds[i].name, name) == 0) {
-            return &qmp_cmds[i];
+    for (i = 0; i < n && t[i].name; i++) {
+        if (strcmp(t[i].name, name) == 0) {
+            return &t[i];
         }
     }
     return NULL;
+}
+
+static const struct qmp_cmd *
+qmp_cmd_find(const char *name)
+{
+    const struct qmp_cmd *c;
+    unsigned int i;
+
+    c = qmp_table_find(qmp_cmds, G_N_ELEMENTS(qmp_cmds), name);
+    for (i = 0; !c && i < qmp_nr_cmd_tables; i++) {
+        c = qmp_table_find(qmp_cmd_tables[i], SIZE_MAX, name);
+    }
+    return c;
+}
+
+/* Add the names of a table to the query-commands list, first one wins. */
+static void
+qmp_list_table(JsonArray *a, const struct qmp_cmd *t, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n && t[i].name; i++) {
+        JsonObject *o;
+
+        if (qmp_cmd_find(t[i].name) != &t[i]) {
+            continue;
+        }
+        o = json_object_new();
+        json_object_set_string_member(o, "name", t[i].name);
+        json_array_add_object_element(a, o);
+    }
 }
 
 static JsonNode *
 qmp_cmd_query_commands(struct qmp_req *r)
 {
     JsonArray *a = json_array_new();
-    size_t i;
+    unsigned int i;
 
-    for (i = 0; i < G_N_ELEMENTS(qmp_cmds); i++) {
-        JsonObject *o = json_object_new();
-
-        json_object_set_string_member(o, "name", qmp_cmds[i].name);
-        json_array_add_object_element(a, o);
+    qmp_list_table(a, qmp_cmds, G_N_ELEMENTS(qmp_cmds));
+    for (i = 0; i < qmp_nr_cmd_tables; i++) {
+        qmp_list_table(a, qmp_cmd_tables[i], SIZE_MAX);
     }
     return qmp_node_take_array(a);
 }

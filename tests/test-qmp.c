@@ -23,6 +23,7 @@
 #include "dm/loop.h"
 #include "dm/machine.h"
 #include "dm/qmp.h"
+#include "dm/qmp-cmd.h"
 #include "tests/harness.h"
 #include "tests/t.h"
 
@@ -1256,4 +1257,73 @@ T_TEST(qmp_wait_on_holds_startup)
     qmp_free(q);
     t_machine_free(t);
     T_EQ(rmdir(dir), 0);
+}
+
+/* A subsystem's own command table (dm/qmp-cmd.h): registered once, listed,
+ * argument-checked by the server, and unable to shadow a core command. */
+static JsonNode *
+ext_cmd_echo(struct qmp_req *r)
+{
+    JsonObject *o = json_object_new();
+
+    if (qmp_arg_int(r, "n", 0) < 0) {
+        qmp_fail(r, "GenericError", "n must not be negative");
+        json_object_unref(o);
+        return NULL;
+    }
+    json_object_set_int_member(o, "n", qmp_arg_int(r, "n", 7));
+    json_object_set_boolean_member(o, "has-dm", qmp_req_dm(r) != NULL);
+    return qmp_node_take_object(o);
+}
+
+static JsonNode *
+ext_cmd_shadow(struct qmp_req *r)
+{
+    qmp_fail(r, "GenericError", "shadowed");
+    return NULL;
+}
+
+static const struct qmp_arg ext_args_echo[] = {
+    { "n", QMP_ARG_INT, false }, { NULL, 0, false },
+};
+
+static const struct qmp_cmd ext_cmds[] = {
+    { "x-test-echo", ext_cmd_echo, false, ext_args_echo },
+    { "query-status", ext_cmd_shadow, false, NULL },
+    { NULL, NULL, false, NULL },
+};
+
+T_TEST(qmp_registered_command_table)
+{
+    struct qt qt = { 0 };
+    struct client c;
+    JsonObject *r, *o;
+    JsonArray *a;
+
+    T_EQ(qmp_register_cmds(ext_cmds), 0);
+    T_EQ(qmp_register_cmds(ext_cmds), 0);
+    qt_start(&qt, NULL);
+    c = client_negotiated(&qt);
+    r = client_cmd(&qt, &c, "{\"execute\":\"x-test-echo\","
+                   "\"arguments\":{\"n\":3}}");
+    o = json_node_get_object(ret_of(r));
+    T_EQ(json_object_get_int_member(o, "n"), 3);
+    T_ASSERT(json_object_get_boolean_member(o, "has-dm"));
+    json_object_unref(r);
+    expect_error(client_cmd(&qt, &c, "{\"execute\":\"x-test-echo\","
+                            "\"arguments\":{\"n\":\"3\"}}"),
+                 "GenericError", "Invalid parameter type for 'n', "
+                 "expected: integer");
+    expect_error(client_cmd(&qt, &c, "{\"execute\":\"x-test-echo\","
+                            "\"arguments\":{\"n\":-1}}"),
+                 "GenericError", "n must not be negative");
+    r = client_cmd(&qt, &c, "{\"execute\":\"query-status\"}");
+    T_ASSERT(json_object_has_member(r, "return"));
+    json_object_unref(r);
+    r = client_cmd(&qt, &c, "{\"execute\":\"query-commands\"}");
+    a = json_node_get_array(ret_of(r));
+    T_ASSERT(array_has_name(a, "name", "x-test-echo"));
+    json_object_unref(r);
+    client_close(&c);
+    qt_stop(&qt);
 }
