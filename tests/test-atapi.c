@@ -668,3 +668,134 @@ T_TEST(atapi_bad_byte_counts)
     expect_ok(t, tur, 0, 0);
     cd_free(&c);
 }
+
+/*
+ * Saved records as untrusted input (issue 14). Offsets in the piix-ide
+ * record: struct pci_dev_state (264), two 8-byte channel records, then the
+ * drive records of 104 bytes plus the 64 KiB buffer.
+ */
+#define REC_DRV(i)      (264 + 16 + (size_t)(i) * (104 + 65536))
+#define REC_PHASE       1
+#define REC_END         2
+#define REC_DMA         3
+#define REC_POS         48
+#define REC_DRQ_END     52
+#define REC_BUF_LEN     56
+#define REC_ATAPI_LEFT  84
+#define REC_DMA_LEN     76
+#define REC_BUF         104
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint8_t *
+cd_record(struct t_machine *t, const struct dm_dev_ops **ops, void **opaque)
+{
+    struct dm_dev *dev = t_find_dev(t, "piix-ide");
+    uint8_t *rec;
+
+    T_ASSERT(dev != NULL);
+    *ops = dev->ops;
+    *opaque = dev->opaque;
+    rec = g_malloc0(dev->ops->state_size);
+    dev->ops->save(dev->opaque, rec);
+    T_EQ(dev->ops->check(rec), 0);
+    return rec;
+}
+
+/* Finding 1: a buffer DMA may not copy past the 64 KiB drive buffer. */
+T_TEST(atapi_state_buf_dma_bounded)
+{
+    struct cd_t c = cd_new();
+    struct t_machine *t = c.t;
+    const struct dm_dev_ops *ops;
+    void *opaque;
+    uint8_t *rec = cd_record(t, &ops, &opaque);
+    uint8_t *drv = rec + REC_DRV(CD_INDEX), got[4096];
+
+    drv[REC_PHASE] = 3;                         /* IDE_DMA_WAIT */
+    drv[REC_DMA] = 3;                           /* IDE_DMA_BUF */
+    put32(drv + REC_DMA_LEN, 32u << 20);
+    T_EQ(ops->check(rec), -EINVAL);
+    put32(drv + REC_DMA_LEN, 65536 + 1);
+    T_EQ(ops->check(rec), -EINVAL);
+    drv[0] = 1;                                 /* a disk's buffer DMA */
+    put32(drv + REC_DMA_LEN, 4096);
+    T_EQ(ops->check(rec), -EINVAL);
+    drv[0] = 2;
+    drv[REC_DMA] = 0;                           /* waiting without DMA */
+    T_EQ(ops->check(rec), -EINVAL);
+    drv[REC_DMA] = 3;
+    for (unsigned int i = 0; i < 4096; i++) {
+        drv[REC_BUF + i] = (uint8_t)(i * 7 + 1);
+    }
+    T_EQ(ops->check(rec), 0);
+    ops->load(opaque, rec);
+    ide_prd(t, 0, G_BUF, 4096, true);
+    ide_bm_setup(t, 1, true);
+    ide_bm_start(t, 1, true);
+    t_settle(t);
+    T_EQ(t_inb(t, IDE_BM + 8 + BM_STAT), 0x04);
+    ide_bm_stop(t, 1);
+    t_memread(t, G_BUF, got, sizeof(got));
+    T_ASSERT(memcmp(got, drv + REC_BUF, sizeof(got)) == 0);
+    g_free(rec);
+    cd_free(&c);
+}
+
+/* Finding 2: no mid-transfer state on a drive without a medium. */
+T_TEST(atapi_state_needs_medium)
+{
+    struct cd_t c = cd_new_args(true);
+    struct t_machine *t = c.t;
+    const struct dm_dev_ops *ops;
+    void *opaque;
+    uint8_t *rec = cd_record(t, &ops, &opaque);
+    uint8_t *drv = rec + REC_DRV(CD_INDEX), *none = rec + REC_DRV(3);
+    uint16_t w;
+
+    none[REC_PHASE] = 1;                        /* absent: PIO_IN */
+    none[REC_END] = 1;                          /* ATA_READ */
+    T_EQ(ops->check(rec), -EINVAL);
+    none[REC_PHASE] = 0;
+    none[REC_END] = 0;
+    drv[REC_PHASE] = 1;                         /* a CD in an ATA read */
+    drv[REC_END] = 1;
+    T_EQ(ops->check(rec), -EINVAL);
+    /* A CD read by DMA, loaded on the empty drive: reset, no request. */
+    drv[REC_PHASE] = 3;
+    drv[REC_END] = 0;
+    drv[REC_DMA] = 1;                           /* IDE_DMA_READ */
+    put32(drv + REC_DMA_LEN, 2048);
+    T_EQ(ops->check(rec), 0);
+    ops->load(opaque, rec);
+    ide_prd(t, 0, G_BUF, 2048, true);
+    ide_bm_setup(t, 1, true);
+    ide_bm_start(t, 1, true);
+    t_settle(t);
+    ide_bm_stop(t, 1);
+    T_EQ(t_inb(t, CD_BASE + R_STAT) & S_DRQ, 0);
+    /* PIO data-in that continues with a read of the absent medium. */
+    drv[REC_PHASE] = 1;
+    drv[REC_END] = 4;                           /* ATAPI_IN */
+    drv[REC_DMA] = 0;
+    put32(drv + REC_DMA_LEN, 0);
+    put32(drv + REC_POS, 0);
+    put32(drv + REC_DRQ_END, 2);
+    put32(drv + REC_BUF_LEN, 2);
+    put32(drv + REC_ATAPI_LEFT, 4);
+    T_EQ(ops->check(rec), 0);
+    ops->load(opaque, rec);
+    w = t_inw(t, CD_BASE);
+    (void)w;
+    t_settle(t);
+    T_EQ(t_inb(t, CD_BASE + R_STAT) & S_DRQ, 0);
+    g_free(rec);
+    cd_free(&c);
+}

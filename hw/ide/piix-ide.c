@@ -43,7 +43,30 @@ static const struct {
     { 0x170, 0x376, 15, PIIX_IDETIM_SEC },
 };
 
-/* Saved state (rule 13): one record for the function. */
+/*
+ * Saved state (rule 13): one record for the function, little-endian, fixed
+ * width. check() treats it as untrusted input and enforces, per drive:
+ *  - ranges: kind <= CD; phase < IDE_PHASE_NR and never BUSY (nothing is in
+ *    flight in a record); end < IDE_END_NR; dma <= BUF; sense_key <= 0fh;
+ *    reserved bytes zero;
+ *  - PIO window inside the 64 KiB buffer: pos <= drq_end <= buf_len <=
+ *    IDE_BUF_SIZE, drq_size <= IDE_BUF_SIZE, chunk <= IDE_BUF_SIZE / 512;
+ *  - DMA: a buffer DMA (ATAPI reply) copies dma_len <= IDE_BUF_SIZE bytes
+ *    of buf; a block DMA moves at most BM_PRD_MAX * 64 KiB + one CD sector;
+ *    dma != NONE exactly when phase == DMA_WAIT;
+ *  - phase against device type: an absent drive is idle with no DMA; a
+ *    disk's PIO continues only an ATA command and a CD's only a packet
+ *    command; buffer DMA is a CD's, DMA WRITE a disk's;
+ *  - geometry and counts: mult a power of two <= 16, 1 <= drq_sectors <=
+ *    16, 1 <= cur_heads <= 16, 1 <= cur_secs <= 255, left <= 65536, lba <
+ *    2^48, dma_off < 2^60.
+ * load() then checks the record against the live drive: a record of a
+ * different device type resets the drive, and one that needs a medium
+ * (block DMA, or PIO that continues with a block request) on a drive
+ * without one resets it too. The fuzz target fuzz/fuzz-state-ide.c holds
+ * the property: any record check() accepts, loaded, then driven by any
+ * guest I/O, is memory safe and terminates.
+ */
 struct ide_drive_rec {
     uint8_t kind, phase, end, dma;
     uint8_t feature, hob_feature, nsector, hob_nsector;
@@ -398,6 +421,42 @@ piix_ide_save(void *opaque, void *rec)
     }
 }
 
+/* The continuation a drive of this type may be in the middle of. */
+static bool
+drive_rec_end_ok(const struct ide_drive_rec *r)
+{
+    if (r->phase != IDE_PIO_IN && r->phase != IDE_PIO_OUT) {
+        return true;
+    }
+    if (r->kind == IDE_DISK) {
+        return r->end == IDE_END_DONE || r->end == IDE_END_ATA_READ ||
+               r->end == IDE_END_ATA_WRITE;
+    }
+    return r->kind == IDE_CD &&
+           (r->end == IDE_END_DONE || r->end == IDE_END_PACKET ||
+            r->end == IDE_END_ATAPI_IN);
+}
+
+/* Phase and DMA against the device type (the record format's comment). */
+static bool
+drive_rec_phase_ok(const struct ide_drive_rec *r)
+{
+    if ((r->dma != IDE_DMA_NONE) != (r->phase == IDE_DMA_WAIT)) {
+        return false;
+    }
+    if (r->kind == IDE_NONE && r->phase != IDE_IDLE) {
+        return false;
+    }
+    if (r->dma == IDE_DMA_BUF &&
+        (r->kind != IDE_CD || r->dma_len > IDE_BUF_SIZE)) {
+        return false;
+    }
+    if (r->dma == IDE_DMA_WRITE && r->kind != IDE_DISK) {
+        return false;
+    }
+    return drive_rec_end_ok(r);
+}
+
 static bool
 drive_rec_ok(const struct ide_drive_rec *r)
 {
@@ -418,6 +477,9 @@ drive_rec_ok(const struct ide_drive_rec *r)
     if (r->cur_heads < 1 || r->cur_heads > 16 || r->cur_secs < 1 ||
         r->cur_secs > 255 || r->dma_len > BM_PRD_MAX * 65536u + CD_SECTOR ||
         r->lba >> 48 || r->dma_off >> 60) {
+        return false;
+    }
+    if (!drive_rec_phase_ok(r)) {
         return false;
     }
     return r->reserved[0] == 0 && r->reserved[1] == 0;
@@ -474,6 +536,18 @@ drive_load_regs(struct ide_drive *d, const struct ide_drive_rec *r)
     d->cur_secs = r->cur_secs;
 }
 
+/* Whether the saved command continues with a block request. */
+static bool
+drive_rec_needs_medium(const struct ide_drive_rec *r)
+{
+    if (r->dma == IDE_DMA_READ || r->dma == IDE_DMA_WRITE) {
+        return true;
+    }
+    return (r->phase == IDE_PIO_IN || r->phase == IDE_PIO_OUT) &&
+           (r->end == IDE_END_ATA_READ || r->end == IDE_END_ATA_WRITE ||
+            r->end == IDE_END_ATAPI_IN);
+}
+
 static void
 drive_load(struct ide_drive *d, const struct ide_drive_rec *r)
 {
@@ -483,6 +557,12 @@ drive_load(struct ide_drive *d, const struct ide_drive_rec *r)
     }
     if (r->kind != d->kind) {
         DM_WARN("ide%u: saved device type differs; device reset", d->index);
+        ide_drive_reset(d, true);
+        return;
+    }
+    if (drive_rec_needs_medium(r) && !d->blk) {
+        DM_WARN("ide%u: saved transfer needs a medium the drive does not "
+                "have; device reset", d->index);
         ide_drive_reset(d, true);
         return;
     }
