@@ -86,6 +86,7 @@ TEST_OBJS += tests/test-atapi.o
 TEST_OBJS += tests/test-block.o
 TEST_OBJS += tests/test-fuzz.o
 TEST_OBJS += tests/test-display.o
+TEST_OBJS += tests/test-hostile.o
 
 BENCH_IOREQ_OBJS := bench/ioreq.o
 BENCH_IDE_OBJS := bench/ide.o tests/harness.o

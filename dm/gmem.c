@@ -116,8 +116,8 @@ bucket_map(struct gmem *gm, uint64_t index)
     void *host;
 
     if (!b) {
-        DM_WARN("guest memory map cache: all %u buckets pinned",
-                gm->nr_buckets);
+        DM_LOG_LIMITED(DM_LOG_WARN, "guest memory map cache: all %u "
+                       "buckets pinned", gm->nr_buckets);
         return NULL;
     }
     host = gm->hv->ops->map_guest(gm->hv, index << (GM_BUCKET_SHIFT -
@@ -317,9 +317,9 @@ gm_invalidate(struct gmem *gm)
             continue;
         }
         if (b->pins) {
-            DM_WARN("map cache invalidate: bucket 0x%" PRIx64
-                    " pinned by DMA in flight; unmapped when released",
-                    b->index << GM_BUCKET_SHIFT);
+            DM_LOG_LIMITED(DM_LOG_WARN, "map cache invalidate: bucket 0x%"
+                           PRIx64 " pinned by DMA in flight; unmapped when "
+                           "released", b->index << GM_BUCKET_SHIFT);
             g_hash_table_remove(gm->by_index, &b->index);
             if (gm->last == b) {
                 gm->last = NULL;

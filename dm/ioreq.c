@@ -426,9 +426,17 @@ ioreq_pci_config(struct ioreq_svc *s, ioreq_t *req)
 static void
 ioreq_timeoffset(struct ioreq_svc *s, ioreq_t *req)
 {
+    int64_t off;
+
     s->stats.timeoffset++;
-    s->dm->rtc_timeoffset += (int64_t)req->data;
-    DM_INFO("guest RTC offset now %" PRId64 " s", s->dm->rtc_timeoffset);
+    /* Saturating: a broken ioreq page must not make the sum undefined. */
+    if (__builtin_add_overflow(s->dm->rtc_timeoffset, (int64_t)req->data,
+                               &off)) {
+        off = (int64_t)req->data < 0 ? -DM_RTC_OFFSET_MAX : DM_RTC_OFFSET_MAX;
+    }
+    s->dm->rtc_timeoffset = CLAMP(off, -DM_RTC_OFFSET_MAX, DM_RTC_OFFSET_MAX);
+    DM_LOG_LIMITED(DM_LOG_INFO, "guest RTC offset now %" PRId64 " s",
+                   s->dm->rtc_timeoffset);
 }
 
 static void
@@ -532,7 +540,8 @@ ioreq_svc_drain_buffered(struct ioreq_svc *s)
             break;
         }
         if (w - r > IOREQ_BUFFER_SLOT_NUM) {
-            DM_ERR("buffered ioreq ring corrupt (read %u write %u)", r, w);
+            DM_LOG_LIMITED(DM_LOG_ERROR, "buffered ioreq ring corrupt "
+                           "(read %u write %u)", r, w);
             break;
         }
         used = buf_handle_one(s, r, w);
@@ -583,8 +592,8 @@ ioreq_svc_handle_vcpu(struct ioreq_svc *s, unsigned int vcpu)
     f = __atomic_load_n(flags, __ATOMIC_ACQUIRE);
     if ((f & IOREQ_STATE_MASK) != STATE_IOREQ_INPROCESS) {
         s->stats.badness++;
-        DM_ERR("vcpu %u ioreq slot changed state to %u while in process",
-               vcpu, f & IOREQ_STATE_MASK);
+        DM_LOG_LIMITED(DM_LOG_ERROR, "vcpu %u ioreq slot changed state to "
+                       "%u while in process", vcpu, f & IOREQ_STATE_MASK);
         return;
     }
     /* Update the contents, then the state. */

@@ -8,6 +8,7 @@
 static enum dm_log_level log_level = DM_LOG_INFO;
 static int log_quiet;
 static uint64_t guest_errors;
+static uint64_t log_lines;
 
 static const char *const level_names[] = {
     [DM_LOG_ERROR] = "error",
@@ -47,6 +48,7 @@ log_now_ns(void)
 static void
 log_vprint(enum dm_log_level level, const char *fmt, va_list ap)
 {
+    log_lines++;
     if (level > log_level || (log_quiet && level != DM_LOG_ERROR)) {
         return;
     }
@@ -65,14 +67,12 @@ dm_log(enum dm_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void
-dm_log_ratelimited(struct dm_ratelimit *rl, enum dm_log_level level,
-                   const char *fmt, ...)
+static void
+log_vlimited(struct dm_ratelimit *rl, enum dm_log_level level,
+             const char *fmt, va_list ap)
 {
     uint64_t now = log_now_ns();
-    va_list ap;
 
-    guest_errors++;
     if (now - rl->window_start_ns >= 1000000000ull) {
         if (rl->suppressed) {
             dm_log(level, "(%u similar messages suppressed)", rl->suppressed);
@@ -86,8 +86,29 @@ dm_log_ratelimited(struct dm_ratelimit *rl, enum dm_log_level level,
         return;
     }
     rl->printed++;
-    va_start(ap, fmt);
     log_vprint(level, fmt, ap);
+}
+
+void
+dm_log_limited(struct dm_ratelimit *rl, enum dm_log_level level,
+               const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vlimited(rl, level, fmt, ap);
+    va_end(ap);
+}
+
+void
+dm_log_ratelimited(struct dm_ratelimit *rl, enum dm_log_level level,
+                   const char *fmt, ...)
+{
+    va_list ap;
+
+    guest_errors++;
+    va_start(ap, fmt);
+    log_vlimited(rl, level, fmt, ap);
     va_end(ap);
 }
 
@@ -95,4 +116,10 @@ uint64_t
 dm_log_guest_errors(void)
 {
     return guest_errors;
+}
+
+uint64_t
+dm_log_lines(void)
+{
+    return log_lines;
 }

@@ -33,8 +33,14 @@ void dm_log(enum dm_log_level level, const char *fmt, ...)
 void dm_log_ratelimited(struct dm_ratelimit *rl, enum dm_log_level level,
                         const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The limiter alone: for lines a guest can repeat that are not its errors. */
+void dm_log_limited(struct dm_ratelimit *rl, enum dm_log_level level,
+                    const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Total guest-error lines requested (printed or suppressed); tests read it. */
 uint64_t dm_log_guest_errors(void);
+/* Lines that reached the logger after rate limiting, at any level. */
+uint64_t dm_log_lines(void);
 
 #define DM_ERR(...)   dm_log(DM_LOG_ERROR, __VA_ARGS__)
 #define DM_WARN(...)  dm_log(DM_LOG_WARN, __VA_ARGS__)
@@ -50,6 +56,16 @@ uint64_t dm_log_guest_errors(void);
         static struct dm_ratelimit guest_err_rl_;                       \
         dm_log_ratelimited(&guest_err_rl_, DM_LOG_WARN,                 \
                            "guest: " __VA_ARGS__);                      \
+    } while (0)
+
+/*
+ * A line whose cause a guest can repeat (a request, a reset, a cache
+ * event): at most DM_RATELIMIT_BURST per second from this call site.
+ */
+#define DM_LOG_LIMITED(level, ...)                                      \
+    do {                                                                \
+        static struct dm_ratelimit log_limited_rl_;                     \
+        dm_log_limited(&log_limited_rl_, (level), __VA_ARGS__);         \
     } while (0)
 
 #endif

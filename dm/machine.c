@@ -82,10 +82,10 @@ dm_request_shutdown(struct dm *dm, enum hv_shutdown_reason reason)
     }
     dm->shutdown_pending = true;
     dm->shutdown_reason = reason;
-    DM_INFO("guest requested %s", names[reason]);
+    DM_LOG_LIMITED(DM_LOG_INFO, "guest requested %s", names[reason]);
     rc = dm->hv->ops->shutdown(dm->hv, reason);
     if (rc < 0) {
-        DM_ERR("shutdown request (%s) failed: %s", names[reason],
-               g_strerror(-rc));
+        DM_LOG_LIMITED(DM_LOG_ERROR, "shutdown request (%s) failed: %s",
+                       names[reason], g_strerror(-rc));
     }
 }

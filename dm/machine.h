@@ -30,6 +30,9 @@ struct dm_pci_cfg_ops {
                   unsigned int size);
 };
 
+/* 2^40 s (35,000 years): any RTC moved by it still fits a time_t. */
+#define DM_RTC_OFFSET_MAX ((int64_t)1 << 40)
+
 struct dm {
     struct hv *hv;
     struct iomap *pio;
@@ -51,7 +54,8 @@ struct dm {
     struct dm_dev *devs;
     struct dm_dev *devs_tail;
 
-    /* IOREQ_TYPE_TIMEOFFSET: seconds the guest moved its RTC, cumulative. */
+    /* IOREQ_TYPE_TIMEOFFSET: seconds the guest moved its RTC, cumulative,
+     * saturated at +-DM_RTC_OFFSET_MAX. */
     int64_t rtc_timeoffset;
     uint64_t ram_size;              /* guest RAM bytes (-m) */
 

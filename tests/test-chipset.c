@@ -355,6 +355,24 @@ T_TEST(chipset_s3_suspends_through_the_hypervisor)
     t_machine_free(t);
 }
 
+/* A guest looping S3 requests gets a burst of log lines, not one each. */
+T_TEST(chipset_s3_log_is_rate_limited)
+{
+    struct t_machine *t = chipset_machine();
+    uint64_t before;
+
+    pm_setup_like_hvmloader(t);
+    dm_log_set_quiet(1);
+    before = dm_log_lines();
+    for (unsigned int i = 0; i < 1000; i++) {
+        t_outw(t, PM1A_CNT, SLP_TYP(1) | SLP_EN | SCI_EN);
+        t_clock_step(t, 0);
+    }
+    T_EQ(t_hv_count(t, "acpi_s_state 3"), 1000);
+    T_ASSERT(dm_log_lines() - before <= 2 * DM_RATELIMIT_BURST + 2);
+    t_machine_free(t);
+}
+
 /* GPE0_STS is write-1-to-clear, GPE0_EN read/write; SCI = IRQ 9 while
  * STS & EN is non-zero. */
 T_TEST(chipset_gpe0_drives_sci)

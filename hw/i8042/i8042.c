@@ -331,7 +331,7 @@ i8042_read_outport(struct i8042 *s, uint8_t cmd)
 static void
 i8042_system_reset(struct i8042 *s)
 {
-    DM_INFO("i8042: guest pulsed the reset line");
+    DM_LOG_LIMITED(DM_LOG_INFO, "i8042: guest pulsed the reset line");
     dm_request_shutdown(s->dm, HV_SHUTDOWN_REBOOT);
 }
 

@@ -61,7 +61,7 @@ port92_write(void *opaque, uint64_t off, uint64_t val, unsigned int size)
 
     s->r.port_a = val & PORT92_MASK;
     if ((s->r.port_a & PORT92_FAST_RESET) && !(old & PORT92_FAST_RESET)) {
-        DM_INFO("port 0x92: guest requested a fast reset");
+        DM_LOG_LIMITED(DM_LOG_INFO, "port 0x92: guest requested a fast reset");
         dm_request_shutdown(s->dm, HV_SHUTDOWN_REBOOT);
     }
 }

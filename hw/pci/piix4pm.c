@@ -169,10 +169,11 @@ piix4pm_s3_enter(void *opaque)
     int rc = hv->ops->set_acpi_s_state(hv, PIIX4PM_S3);
 
     if (rc < 0) {
-        DM_ERR("cannot suspend the domain to S3: %s", g_strerror(-rc));
+        DM_LOG_LIMITED(DM_LOG_ERROR, "cannot suspend the domain to S3: %s",
+                       g_strerror(-rc));
         return;
     }
-    DM_INFO("guest suspended to RAM (S3)");
+    DM_LOG_LIMITED(DM_LOG_INFO, "guest suspended to RAM (S3)");
 }
 
 /*
