@@ -59,6 +59,7 @@ HW_OBJS += hw/ide/piix-ide.o
 HW_OBJS += hw/ide/ata.o
 HW_OBJS += hw/ide/atapi.o
 HW_OBJS += hw/ide/bmdma.o
+HW_OBJS += hw/xen-platform/xen-platform.o
 
 # --- the Xen side and the process
 XEN_OBJS += dm/hv-xen.o
@@ -87,6 +88,7 @@ TEST_OBJS += tests/test-block.o
 TEST_OBJS += tests/test-fuzz.o
 TEST_OBJS += tests/test-display.o
 TEST_OBJS += tests/test-hostile.o
+TEST_OBJS += tests/test-xen-platform.o
 
 BENCH_IOREQ_OBJS := bench/ioreq.o
 BENCH_IDE_OBJS := bench/ide.o tests/harness.o

@@ -712,6 +712,40 @@ xen_set_acpi_s_state(struct hv *hv, unsigned int state)
     return 0;
 }
 
+static int
+xen_set_mem_type(struct hv *hv, enum hv_mem_type type, uint64_t gfn,
+                 uint32_t nr)
+{
+    struct hv_xen *x = to_xen(hv);
+
+    if (xendevicemodel_set_mem_type(x->dmod, (domid_t)x->domid,
+                                    (hvmmem_type_t)type, gfn, nr) < 0) {
+        return xen_fail(x, "set mem type %d of 0x%" PRIx64 "+%u",
+                        (int)type, gfn, nr);
+    }
+    return 0;
+}
+
+/* Restricted, the xenstore connection is gone: every node reads absent. */
+static char *
+xen_xs_read(struct hv *hv, const char *path)
+{
+    struct hv_xen *x = to_xen(hv);
+    unsigned int len = 0;
+    char *v, *copy;
+
+    if (x->restricted || !x->xsh) {
+        return NULL;
+    }
+    v = xs_read(x->xsh, XBT_NULL, path, &len);
+    if (!v) {
+        return NULL;
+    }
+    copy = g_strndup(v, len);
+    free(v);
+    return copy;
+}
+
 /*
  * device-model/<domid>/state = "running", relative to our own domain's
  * home path (/local/domain/0/... in dom0), which libxl watches. Restricted,
@@ -788,6 +822,8 @@ static const struct hv_ops hv_xen_ops = {
     .modified_memory = xen_modified_memory,
     .shutdown = xen_shutdown,
     .set_acpi_s_state = xen_set_acpi_s_state,
+    .set_mem_type = xen_set_mem_type,
+    .xs_read = xen_xs_read,
     .set_running = xen_set_running,
     .destroy = xen_destroy,
 };

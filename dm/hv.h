@@ -20,6 +20,12 @@ enum hv_shutdown_reason {
     HV_SHUTDOWN_CRASH = 3,
 };
 
+/* hvm_op.h hvmmem_type_t values a device model sets (XEN_DMOP_set_mem_type). */
+enum hv_mem_type {
+    HV_MEM_RAM_RW = 0,  /* HVMMEM_ram_rw */
+    HV_MEM_RAM_RO = 1,  /* HVMMEM_ram_ro: writes are discarded */
+};
+
 enum hv_io_space {
     HV_IO_PORT = 0,   /* XEN_DMOP_IO_RANGE_PORT */
     HV_IO_MMIO = 1,   /* XEN_DMOP_IO_RANGE_MEMORY */
@@ -77,6 +83,12 @@ struct hv_ops {
 
     int (*shutdown)(struct hv *hv, enum hv_shutdown_reason reason);
     int (*set_acpi_s_state)(struct hv *hv, unsigned int state);
+    /* Optional (NULL: not supported). Type of nr guest frames at gfn. */
+    int (*set_mem_type)(struct hv *hv, enum hv_mem_type type, uint64_t gfn,
+                        uint32_t nr);
+    /* Optional (NULL or no xenstore: NULL). A g_malloc'd copy of the
+     * xenstore node at path, or NULL when it is absent or unreadable. */
+    char *(*xs_read)(struct hv *hv, const char *path);
     /* Tell the toolstack the device model is ready (xenstore state). */
     int (*set_running)(struct hv *hv);
     void (*destroy)(struct hv *hv);

@@ -19,6 +19,7 @@
 #include "hw/pci/chipset.h"
 #include "hw/pci/pci.h"
 #include "hw/uart/uart16550.h"
+#include "hw/xen-platform/xen-platform.h"
 
 static const struct board_device board_devices[] = {
     { "pci", pci_board_init },
@@ -26,6 +27,8 @@ static const struct board_device board_devices[] = {
     { "piix3", piix3_board_init },
     { "piix-ide", piix_ide_board_init },
     { "piix4-pm", piix4pm_board_init },
+    /* 00:02.0 with -machine xenfv, as upstream: VGA goes after it. */
+    { "xen-platform", xenplat_board_init },
     { "uart16550", uart16550_board_init },
     { "i8042", i8042_board_init },
     { "cmos", cmos_board_init },
@@ -48,4 +51,27 @@ board_init(struct dm *dm, const struct dm_config *cfg)
         }
     }
     return 0;
+}
+
+unsigned int
+board_unplug_nics(struct dm *dm)
+{
+    unsigned int devfn, n = 0;
+    struct pci_dev *d;
+
+    if (!dm->board || !dm->board->pci) {
+        return 0;
+    }
+    for (devfn = 0; devfn < 256; devfn++) {
+        d = pci_bus_find(dm->board->pci, devfn);
+        if (!d || d->info->class_code >> 16 != 0x02) {
+            continue;
+        }
+        if (d->info->unplug) {
+            d->info->unplug(d);
+        }
+        pci_unplug(d);
+        n++;
+    }
+    return n;
 }

@@ -11,6 +11,7 @@ struct pci_bus;
 struct ps2_kbd;
 struct ps2_mouse;
 struct display;
+struct xenplat;
 
 /* Pointers the devices need to find each other; owned by their devices. */
 struct board {
@@ -18,6 +19,7 @@ struct board {
     struct ps2_kbd *ps2_kbd;        /* hw/i8042/ps2.c, for ui/input.h */
     struct ps2_mouse *ps2_mouse;    /* hw/i8042/ps2.c, for ui/input.h */
     struct display *display;        /* ui/display.c, owned by the adapter */
+    struct xenplat *xenplat;        /* hw/xen-platform, NULL without */
 };
 
 struct board_device {
@@ -28,5 +30,12 @@ struct board_device {
 /* Builds dm->board and every device; dm_free() tears them down. */
 int board_init(struct dm *dm, const struct dm_config *cfg)
     __attribute__((warn_unused_result));
+
+/*
+ * Xen platform unplug bit 1 (xen-dm-interface.md 4.3): every PCI function
+ * of class 0x02 (network) runs its unplug hook and leaves the bus. Returns
+ * how many were removed; 0 while the board has no NIC.
+ */
+unsigned int board_unplug_nics(struct dm *dm);
 
 #endif

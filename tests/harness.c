@@ -59,6 +59,7 @@ struct t_hv {
     uint64_t peak_mapped_pages;
     unsigned int notified[T_VCPU_PORT0 + T_MAX_VCPUS];
     bool running;
+    GHashTable *xs;                 /* xenstore: path -> value */
 };
 
 static struct t_hv *
@@ -314,6 +315,23 @@ thv_set_acpi_s_state(struct hv *hv, unsigned int state)
 }
 
 static int
+thv_set_mem_type(struct hv *hv, enum hv_mem_type type, uint64_t gfn,
+                 uint32_t nr)
+{
+    thv_log(to_thv(hv), "mem_type %d 0x%" PRIx64 " %u", (int)type, gfn, nr);
+    return 0;
+}
+
+static char *
+thv_xs_read(struct hv *hv, const char *path)
+{
+    struct t_hv *h = to_thv(hv);
+
+    thv_log(h, "xs_read %s", path);
+    return g_strdup(g_hash_table_lookup(h->xs, path));
+}
+
+static int
 thv_set_running(struct hv *hv)
 {
     struct t_hv *h = to_thv(hv);
@@ -335,6 +353,7 @@ thv_destroy(struct hv *hv)
     g_queue_clear(&h->pending);
     g_array_free(h->ranges, TRUE);
     g_string_free(h->log, TRUE);
+    g_hash_table_destroy(h->xs);
     g_free(h);
 }
 
@@ -362,6 +381,8 @@ static const struct hv_ops thv_ops = {
     .modified_memory = thv_modified_memory,
     .shutdown = thv_shutdown,
     .set_acpi_s_state = thv_set_acpi_s_state,
+    .set_mem_type = thv_set_mem_type,
+    .xs_read = thv_xs_read,
     .set_running = thv_set_running,
     .destroy = thv_destroy,
 };
@@ -397,6 +418,11 @@ thv_new(const struct t_opts *opts)
     h->ranges = g_array_new(FALSE, FALSE, sizeof(struct t_range));
     h->log = g_string_new(NULL);
     h->shutdown_reason = -1;
+    h->xs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (const char *const *kv = opts->xenstore; kv && kv[0] && kv[1];
+         kv += 2) {
+        g_hash_table_insert(h->xs, g_strdup(kv[0]), g_strdup(kv[1]));
+    }
     g_queue_init(&h->pending);
     for (unsigned int v = 0; v < h->nr_vcpus; v++) {
         h->sync[v].vp_eport = T_VCPU_PORT0 + v;

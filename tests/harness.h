@@ -23,6 +23,8 @@ struct t_opts {
     unsigned int gm_buckets;    /* map cache cap; default GM_DEFAULT_BUCKETS */
     bool no_board;              /* core only: no devices */
     const char *const *argv;    /* extra machine options, NULL-terminated */
+    /* xenstore nodes before the board starts: path, value, ..., NULL */
+    const char *const *xenstore;
 };
 
 /* A recorded hypervisor call, e.g. "isa_irq 4 1" or "link_route 0 10". */

@@ -32,7 +32,9 @@ int ide_cd_eject(struct dm *dm, int index, bool force, char *err,
 /*
  * Xen platform unplug (hvm-emulated-unplug): flush and detach the IDE hard
  * disks, CD-ROMs stay; with aux_only the primary master stays too. The
- * drives read as absent afterwards. Returns how many were unplugged.
+ * drives read as absent afterwards and the bus-master engine of their
+ * channel is stopped. Returns a mask of the positions unplugged (bit 0 primary master,
+ * bit 1 primary slave, bit 2 secondary master, bit 3 secondary slave).
  */
 unsigned int ide_unplug_disks(struct dm *dm, bool aux_only);
 

@@ -800,10 +800,17 @@ piix_ide_drive(struct dm *dm, int index)
     return &piix_ide_of(p)->ch[index / 2].drv[index % 2];
 }
 
+/*
+ * Upstream QEMU resets the whole function after removing a disk
+ * (xen-dm-interface.md 4.3). Here only the bus-master engine of a channel
+ * that lost a disk is reset: a transfer it was running stops, and the
+ * configuration a driver programmed (IDETIM decode, command register)
+ * stays, so the CD-ROMs remain reachable.
+ */
 unsigned int
 ide_unplug_disks(struct dm *dm, bool aux_only)
 {
-    unsigned int n = 0;
+    unsigned int removed = 0;
     int i;
 
     for (i = aux_only ? 1 : 0; i < IDE_CHANNELS * IDE_UNITS; i++) {
@@ -811,10 +818,13 @@ ide_unplug_disks(struct dm *dm, bool aux_only)
 
         if (d && d->kind == IDE_DISK) {
             ide_drive_unplug(d);
-            n++;
+            d->ch->bm.cmd &= (uint8_t)~BM_CMD_START;
+            d->ch->bm.status &= (uint8_t)~BM_ST_ACTIVE;
+            ide_sync_irq(d->ch);
+            removed |= 1u << i;
         }
     }
-    return n;
+    return removed;
 }
 
 bool

@@ -144,6 +144,11 @@ struct pci_dev_info {
      * masks (and after BAR/command side effects); reg/size as written.
      */
     void (*cfg_write)(struct pci_dev *d, unsigned int reg, unsigned int size);
+    /*
+     * Optional. Xen platform unplug (xen-dm-interface.md 4.3): drain DMA
+     * and release the backends; pci_unplug() follows.
+     */
+    void (*unplug)(struct pci_dev *d);
 };
 
 /* One device register for pci_init_regs(): reset value and masks. */
