@@ -16,6 +16,7 @@
 #define DM_MAX_CHARDEVS 8
 #define DM_MAX_MONITORS 4
 #define DM_MAX_NICS     8
+#define DM_MAX_NOTES    32
 
 enum dm_drive_if { DM_IF_IDE, DM_IF_NONE };
 enum dm_drive_media { DM_MEDIA_DISK, DM_MEDIA_CDROM };
@@ -111,7 +112,35 @@ struct dm_config {
     char *pidfile;
     char *logfile;              /* -D */
     int log_level;              /* -1: default, else enum dm_log_level */
+
+    /* One warning per accepted option the guest will not (fully) get,
+     * "<option>: <what is missing>", for main to log once the log is set
+     * up. */
+    char *notes[DM_MAX_NOTES];
+    unsigned int nr_notes;
+    bool show_help;             /* -h / --help: print the help, exit 0 */
+    bool show_version;          /* --version */
 };
+
+/*
+ * The option table, one row per option (or per -device driver or option
+ * value) libxl 4.17-4.21 can pass, as dm/options.c declares it. A row is
+ * implemented, accepted with one warning (note: what the guest will not
+ * get), or refused (note: the fix, naming something that works).
+ */
+enum dm_opt_status { DM_OPT_IMPLEMENTED, DM_OPT_WARN, DM_OPT_REFUSED };
+
+struct dm_opt_row {
+    const char *name;           /* "-vnc", "-device" */
+    const char *value;          /* NULL; "e1000", "none"; "*": any other */
+    enum dm_opt_status status;
+    const char *note;           /* WARN and REFUSED rows */
+    const char *help;           /* synopsis, for --help and the man page */
+    const char *sample;         /* arguments exercising the row (tests) */
+};
+
+/* Row i of the table (options, -device drivers, values); NULL past it. */
+const struct dm_opt_row *dm_option_row(size_t i);
 
 /*
  * Parse argv (argv[0] included) into cfg, which dm_config_defaults() set

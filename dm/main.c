@@ -67,29 +67,24 @@ usage(FILE *out)
     fprintf(out, "usage: hvmdm -xen-domid DOMID [options]\n"
             "A device model for Xen HVM guests; takes the qemu-xen command "
             "line\nlibxl builds (device_model_version=\"qemu-xen\", "
-            "device_model_override=).\n\n"
-            "  -h, --help               this text\n"
-            "  --version                version\n");
+            "device_model_override=).\nThe options it implements:\n\n");
     dm_config_print_help(out);
+    fprintf(out, "\nOther options libxl passes are accepted with a warning "
+            "or refused with advice;\nsee hvmdm(1).\n");
 }
 
-/* --help / --version anywhere on the command line; true if handled. */
+/* -h / --help / --version, as options (not as -name's argument). */
 static bool
-info_option(int argc, char **argv)
+info_option(const struct dm_config *cfg)
 {
-    int i;
-
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||
-            !strcmp(argv[i], "-help")) {
-            usage(stdout);
-            return true;
-        }
-        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-version")) {
-            printf("hvmdm %s (qemu-xen command line of libxl 4.17-4.21)\n",
-                   HVMDM_VERSION);
-            return true;
-        }
+    if (cfg->show_help) {
+        usage(stdout);
+        return true;
+    }
+    if (cfg->show_version) {
+        printf("hvmdm %s (qemu-xen command line of libxl 4.17-4.21)\n",
+               HVMDM_VERSION);
+        return true;
     }
     return false;
 }
@@ -115,6 +110,7 @@ app_error(struct app *a, const char *fmt, ...)
 static int
 setup_logging(struct app *a)
 {
+    unsigned int i;
     int fd;
 
     if (a->cfg.logfile) {
@@ -128,6 +124,9 @@ setup_logging(struct app *a)
     }
     if (a->cfg.log_level >= 0) {
         dm_log_set_level((enum dm_log_level)a->cfg.log_level);
+    }
+    for (i = 0; i < a->cfg.nr_notes; i++) {
+        DM_WARN("%s", a->cfg.notes[i]);
     }
     return 0;
 }
@@ -228,17 +227,6 @@ check_supported(struct app *a)
 {
     const struct dm_config *cfg = &a->cfg;
 
-    if (cfg->machine && strcmp(cfg->machine, "none") == 0) {
-        return app_error(a, "-machine none: hvmdm always serves a domain, so "
-                         "it does not answer libxl's command-line probe "
-                         "(libxl 4.20+); libxl then uses -chroot and -runas, "
-                         "which hvmdm accepts");
-    }
-    if (cfg->incoming) {
-        return app_error(a, "-incoming %s: restoring device state is not "
-                         "supported yet; start the domain afresh (xl create)",
-                         cfg->incoming);
-    }
     if (!cfg->have_domid) {
         return app_error(a, "-xen-domid is missing: hvmdm serves one Xen "
                          "domain (see hvmdm --help)");
@@ -419,12 +407,18 @@ teardown(struct app *a)
     dm_config_free(&a->cfg);
 }
 
+/* 0: serve; 1: --help or --version printed; -1: error in a->err. */
 static int
 setup(struct app *a, int argc, char **argv)
 {
     dm_config_defaults(&a->cfg);
-    if (dm_config_parse(&a->cfg, argc, argv, a->err, sizeof(a->err)) < 0 ||
-        setup_logging(a) < 0 || check_supported(a) < 0 ||
+    if (dm_config_parse(&a->cfg, argc, argv, a->err, sizeof(a->err)) < 0) {
+        return -1;
+    }
+    if (info_option(&a->cfg)) {
+        return 1;
+    }
+    if (setup_logging(a) < 0 || check_supported(a) < 0 ||
         write_pidfile(a) < 0 || runas_resolve(a) < 0 ||
         machine_setup(a) < 0 || deprivilege(a) < 0) {
         return -1;
@@ -457,12 +451,12 @@ int
 main(int argc, char **argv)
 {
     struct app a = { .start_us = g_get_monotonic_time() };
-    int status = 0;
+    int status = 0, rc;
 
-    if (info_option(argc, argv)) {
-        return 0;
-    }
-    if (setup(&a, argc, argv) < 0 || report_ready(&a) < 0) {
+    rc = setup(&a, argc, argv);
+    if (rc > 0) {
+        status = 0;                 /* --help or --version printed */
+    } else if (rc < 0 || report_ready(&a) < 0) {
         fprintf(stderr, "hvmdm: %s\n", a.err);
         status = 1;
     } else {

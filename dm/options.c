@@ -1,11 +1,16 @@
 /*
  * The qemu-xen command line as libxl 4.17-4.21 builds it
  * (libxl_dm.c libxl__build_device_model_args_new, xen-dm-interface.md 3.2),
- * parsed into struct dm_config. One table row per option at the bottom of
- * this file; option values use QEMU's key=value,key=value syntax with ",,"
- * standing for a literal comma. Unknown options, unknown parameters and
- * devices hvmdm does not emulate are errors naming the fix; devices it will
- * emulate but does not yet are accepted with a warning.
+ * parsed into struct dm_config. The option table at the bottom of this file
+ * has one row per option, per -device driver and per option value whose
+ * handling differs, each with its status (struct dm_opt_row): implemented;
+ * accepted with one warning naming what the guest will not get; or refused
+ * with advice naming something that works. Nothing is accepted in silence:
+ * unknown options, parameters and devices are errors naming the fix. When
+ * a feature lands, its row flips from DM_OPT_WARN to DM_OPT_IMPLEMENTED
+ * (OPT_WARN to OPT); tests/test-option-table.c checks every row's sample.
+ * Option values use QEMU's key=value syntax (dm/opts.h); a subsystem's own
+ * sub-options stay raw in the config (cfg->vnc) for it to parse.
  */
 #include "dm/config.h"
 
@@ -18,24 +23,12 @@
 #include <string.h>
 
 #include "dm/log.h"
+#include "dm/opts.h"
 
-#define OPTS_MAX        24      /* key=value items in one option value */
 #define HVM_MAX_VCPUS_  128     /* xen/hvm/hvm_info_table.h HVM_MAX_VCPUS */
 #define DOMID_FIRST_RESERVED_ 0x7ff0u   /* xen/xen.h DOMID_FIRST_RESERVED */
 #define IDE_MAX_INDEX   3       /* two channels, master and slave */
 #define MAX_RAM_BYTES   (1ull << 44)    /* 16 TiB, far above any HVM guest */
-
-/* One "key=value" (or bare "key") item of an option value. */
-struct opts_item {
-    char *key;
-    char *val;                  /* NULL: bare flag such as "server" */
-    bool used;
-};
-
-struct opts {
-    struct opts_item item[OPTS_MAX];
-    unsigned int n;
-};
 
 /* -device ide-cd/ide-hd waiting for its -drive (resolved after argv). */
 struct ide_attach {
@@ -75,268 +68,90 @@ perr(struct parse_ctx *c, const char *fmt, ...)
     return -1;
 }
 
-/* ---- the key=value tokenizer ---------------------------------------- */
+/* ---- the status of a row ------------------------------------------- */
 
-/* A value runs to the next single ','; ",," is a literal comma. */
-static char *
-opts_read_value(const char **pp)
-{
-    GString *s = g_string_new(NULL);
-    const char *p = *pp;
-
-    while (*p) {
-        if (*p == ',') {
-            if (p[1] != ',') {
-                break;
-            }
-            p++;
-        }
-        g_string_append_c(s, *p++);
-    }
-    *pp = p;
-    return g_string_free(s, FALSE);
-}
-
-static char *
-opts_read_key(const char **pp)
-{
-    const char *p = *pp;
-    size_t n = strcspn(p, "=,");
-
-    *pp = p + n;
-    return g_strndup(p, n);
-}
-
+/* Record "<label>: <note>" once; repeating an option warns once. */
 static void
-opts_free(struct opts *o)
+note_add(struct parse_ctx *c, const char *label, const char *note)
 {
+    struct dm_config *cfg = c->cfg;
+    char *s = g_strdup_printf("%s: %s", label, note);
     unsigned int i;
 
-    for (i = 0; i < o->n; i++) {
-        g_free(o->item[i].key);
-        g_free(o->item[i].val);
+    for (i = 0; i < cfg->nr_notes; i++) {
+        if (strcmp(cfg->notes[i], s) == 0) {
+            g_free(s);
+            return;
+        }
     }
-    o->n = 0;
+    if (cfg->nr_notes == DM_MAX_NOTES) {
+        g_free(cfg->notes[DM_MAX_NOTES - 1]);
+        cfg->nr_notes--;
+    }
+    cfg->notes[cfg->nr_notes++] = s;
 }
 
-/* Read one item at *pp; the first may be a bare value of implied_key. */
+/* Implemented: 0. Warned: note it, 0. Refused: the row's fix, -1. */
 static int
-opts_parse_item(struct parse_ctx *c, struct opts *o, const char **pp,
-                const char *implied_key)
+row_apply(struct parse_ctx *c, const struct dm_opt_row *row)
 {
-    const char *start = *pp;
-    struct opts_item *it = &o->item[o->n];
+    char label[64];
 
-    it->key = opts_read_key(pp);
-    it->val = NULL;
-    it->used = false;
-    if (**pp == '=') {
-        (*pp)++;
-        it->val = opts_read_value(pp);
-    } else if (implied_key) {
-        g_free(it->key);
-        *pp = start;
-        it->key = g_strdup(implied_key);
-        it->val = opts_read_value(pp);
+    if (row->value && strcmp(row->value, "*") != 0) {
+        snprintf(label, sizeof(label), "%s %s", row->name, row->value);
+    } else {
+        snprintf(label, sizeof(label), "%s", row->name);
     }
-    o->n++;
-    if (it->key[0] == '\0') {
-        return perr(c, "empty parameter name in '%s'", start);
+    if (row->status == DM_OPT_WARN) {
+        note_add(c, label, row->note);
+    } else if (row->status == DM_OPT_REFUSED) {
+        snprintf(c->err, c->errlen, "%s: %s", label, row->note);
+        return -1;
     }
     return 0;
 }
 
-/*
- * Split "a=1,b=x,,y,flag" into items. implied_key names the key of a
- * leading bare value ("VGA,vgamem_mb=16" is driver=VGA), as QEMU does.
- */
-static int
-opts_parse(struct parse_ctx *c, struct opts *o, const char *str,
-           const char *implied_key)
+static const struct dm_opt_row value_rows[];
+static const size_t nr_value_rows;
+
+/* The row of name's value (its first n bytes), else name's "*" row. */
+static const struct dm_opt_row *
+value_row(const char *name, const char *value, size_t n)
 {
-    const char *p = str;
-
-    o->n = 0;
-    if (*p == '\0') {
-        return perr(c, "empty value");
-    }
-    for (;;) {
-        if (o->n == OPTS_MAX) {
-            return perr(c, "more than %d parameters in '%s'", OPTS_MAX, str);
-        }
-        if (opts_parse_item(c, o, &p, o->n == 0 ? implied_key : NULL) < 0) {
-            return -1;
-        }
-        if (*p == '\0') {
-            return 0;
-        }
-        p++;
-        if (*p == '\0') {
-            return perr(c, "trailing ',' in '%s' (write ',,' for a comma)",
-                        str);
-        }
-    }
-}
-
-/* The last item named key (QEMU lets a later one win); marks all used. */
-static struct opts_item *
-opts_take(struct opts *o, const char *key)
-{
-    struct opts_item *found = NULL;
-    unsigned int i;
-
-    for (i = 0; i < o->n; i++) {
-        if (strcmp(o->item[i].key, key) == 0) {
-            o->item[i].used = true;
-            found = &o->item[i];
-        }
-    }
-    return found;
-}
-
-/* Every item must have been taken; accepted lists the valid keys. */
-static int
-opts_finish(struct parse_ctx *c, struct opts *o, const char *accepted)
-{
-    unsigned int i;
-
-    for (i = 0; i < o->n; i++) {
-        if (!o->item[i].used) {
-            return perr(c, "unknown parameter '%s' (accepted: %s)",
-                        o->item[i].key, accepted);
-        }
-    }
-    return 0;
-}
-
-/* String parameter: *out = value or NULL when absent. */
-static int
-opt_str(struct parse_ctx *c, struct opts *o, const char *key,
-        const char **out)
-{
-    struct opts_item *it = opts_take(o, key);
-
-    *out = NULL;
-    if (!it) {
-        return 0;
-    }
-    if (!it->val) {
-        return perr(c, "parameter '%s' needs a value (%s=...)", key, key);
-    }
-    *out = it->val;
-    return 0;
-}
-
-static int
-parse_bool(const char *s, bool *out)
-{
-    static const char *const yes[] = { "on", "yes", "true", "y" };
-    static const char *const no[] = { "off", "no", "false", "n" };
+    const struct dm_opt_row *any = NULL;
     size_t i;
 
-    for (i = 0; i < G_N_ELEMENTS(yes); i++) {
-        if (strcmp(s, yes[i]) == 0) {
-            *out = true;
-            return 0;
+    for (i = 0; i < nr_value_rows; i++) {
+        const struct dm_opt_row *r = &value_rows[i];
+
+        if (strcmp(r->name, name) != 0) {
+            continue;
         }
-        if (strcmp(s, no[i]) == 0) {
-            *out = false;
-            return 0;
+        if (strcmp(r->value, "*") == 0) {
+            any = r;
+        } else if (strlen(r->value) == n && strncmp(r->value, value, n) == 0) {
+            return r;
         }
     }
-    return -1;
+    return any;
 }
 
-/* Boolean parameter; a bare "key" means on. *out unchanged if absent. */
+/* Apply the status of -name VALUE (the first n bytes of value). */
 static int
-opt_bool(struct parse_ctx *c, struct opts *o, const char *key, bool *out)
+value_apply(struct parse_ctx *c, const char *name, const char *value,
+            size_t n)
 {
-    struct opts_item *it = opts_take(o, key);
+    const struct dm_opt_row *row = value_row(name, value, n);
 
-    if (!it) {
-        return 0;
-    }
-    if (!it->val) {
-        *out = true;
-        return 0;
-    }
-    if (parse_bool(it->val, out) < 0) {
-        return perr(c, "%s=%s: expected on or off", key, it->val);
-    }
-    return 0;
+    return row ? row_apply(c, row) : 0;
 }
 
-/* Decimal (or 0x hex, never octal) integer in [min, max]; -1 if not. */
+/* Split an option value; errors are prefixed with the option's name. */
 static int
-parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+opts_parse(struct parse_ctx *c, struct dm_opts *o, const char *str,
+           const char *implied_key)
 {
-    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    char *end;
-    unsigned long long v;
-
-    if (!g_ascii_isxdigit(s[hex ? 2 : 0]) ||
-        (!hex && !g_ascii_isdigit(s[0]))) {
-        return -1;
-    }
-    errno = 0;
-    v = strtoull(s, &end, hex ? 16 : 10);
-    if (errno || *end || v < min || v > max) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Integer parameter in [min, max]; *out unchanged if absent. */
-static int
-opt_uint(struct parse_ctx *c, struct opts *o, const char *key,
-         uint64_t min, uint64_t max, uint64_t *out)
-{
-    const char *v;
-
-    if (opt_str(c, o, key, &v) < 0) {
-        return -1;
-    }
-    if (v && parse_uint(v, min, max, out) < 0) {
-        return perr(c, "%s=%s: expected a number from %" PRIu64 " to %"
-                    PRIu64, key, v, min, max);
-    }
-    return 0;
-}
-
-/*
- * QEMU size syntax: a number with an optional K/M/G/T suffix (binary
- * units); a bare number is in units of default_shift (20 for -m).
- */
-static int
-parse_size(const char *s, unsigned int default_shift, uint64_t *out)
-{
-    static const char suffixes[] = "BKMGT";
-    const char *sfx;
-    char *end;
-    unsigned long long v;
-    unsigned int shift = default_shift;
-
-    if (!g_ascii_isdigit(s[0])) {
-        return -1;
-    }
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno) {
-        return -1;
-    }
-    if (*end) {
-        sfx = strchr(suffixes, g_ascii_toupper(*end));
-        if (!sfx || end[1]) {
-            return -1;
-        }
-        shift = 10 * (unsigned int)(sfx - suffixes);
-    }
-    if (shift && v > (UINT64_MAX >> shift)) {
-        return -1;
-    }
-    *out = (uint64_t)v << shift;
-    return 0;
+    return dm_opts_parse(o, str, implied_key, c->opt, c->err, c->errlen);
 }
 
 /* "00:16:3e:00:00:01" */
@@ -371,7 +186,7 @@ opt_xen_domid(struct parse_ctx *c, const char *arg)
 {
     uint64_t v;
 
-    if (parse_uint(arg, 1, DOMID_FIRST_RESERVED_ - 1, &v) < 0) {
+    if (dm_parse_uint(arg, 1, DOMID_FIRST_RESERVED_ - 1, &v) < 0) {
         return perr(c, "'%s' is not a guest domain id (1 to %u)", arg,
                     DOMID_FIRST_RESERVED_ - 1);
     }
@@ -432,34 +247,36 @@ opt_no_acpi(struct parse_ctx *c, const char *arg)
 static int
 opt_name(struct parse_ctx *c, const char *arg)
 {
-    struct opts o;
+    struct dm_opts o;
     const char *guest, *process;
     bool threads = false;
-    int rc = -1;
 
-    if (opts_parse(c, &o, arg, "guest") < 0 ||
-        opt_str(c, &o, "guest", &guest) < 0 ||
-        opt_str(c, &o, "process", &process) < 0 ||
-        opt_bool(c, &o, "debug-threads", &threads) < 0 ||
-        opts_finish(c, &o, "guest, process, debug-threads") < 0) {
-        goto out;
+    o.n = 0;
+    /* libxl passes the domain name as it is: QEMU's syntax when it fits,
+     * else the whole string ("-h", "a,b", "x,") is the name. */
+    if (arg[0] != '\0' && opts_parse(c, &o, arg, "guest") == 0 &&
+        dm_opts_str(&o, "guest", &guest) == 0 &&
+        dm_opts_str(&o, "process", &process) == 0 &&
+        dm_opts_bool(&o, "debug-threads", &threads) == 0 &&
+        dm_opts_finish(&o, "guest, process, debug-threads") == 0 && guest) {
+        set_str(&c->cfg->name, guest);
+    } else {
+        set_str(&c->cfg->name, arg);
     }
-    if (!guest) {
-        perr(c, "missing the guest name");
-        goto out;
-    }
-    set_str(&c->cfg->name, guest);
-    rc = 0;
-out:
-    opts_free(&o);
-    return rc;
+    c->err[0] = '\0';
+    dm_opts_free(&o);
+    return 0;
 }
 
+/* The argument stays raw in cfg->vnc for the VNC server to parse. */
 static int
 opt_vnc(struct parse_ctx *c, const char *arg)
 {
     if (arg[0] == '\0') {
         return perr(c, "empty value; use -vnc none or -vnc HOST:DISPLAY");
+    }
+    if (value_apply(c, "-vnc", arg, strcspn(arg, ",")) < 0) {
+        return -1;
     }
     set_str(&c->cfg->vnc, arg);
     return 0;
@@ -469,12 +286,8 @@ opt_vnc(struct parse_ctx *c, const char *arg)
 static int
 opt_display(struct parse_ctx *c, const char *arg)
 {
-    size_t n = strcspn(arg, ",");
-
-    if (!(n == 4 && strncmp(arg, "none", 4) == 0) &&
-        !(n == 3 && strncmp(arg, "sdl", 3) == 0)) {
-        return perr(c, "display '%.*s' is not supported; use vnc=1 or sdl=1 "
-                    "in the domain config", (int)n, arg);
+    if (value_apply(c, "-display", arg, strcspn(arg, ",")) < 0) {
+        return -1;
     }
     set_str(&c->cfg->display, arg);
     return 0;
@@ -549,15 +362,15 @@ boot_order_check(struct parse_ctx *c, const char *order)
 static int
 opt_boot(struct parse_ctx *c, const char *arg)
 {
-    struct opts o;
+    struct dm_opts o;
     const char *order;
     bool menu = false;
     int rc = -1;
 
     if (opts_parse(c, &o, arg, "order") < 0 ||
-        opt_str(c, &o, "order", &order) < 0 ||
-        opt_bool(c, &o, "menu", &menu) < 0 ||
-        opts_finish(c, &o, "order, menu") < 0) {
+        dm_opts_str(&o, "order", &order) < 0 ||
+        dm_opts_bool(&o, "menu", &menu) < 0 ||
+        dm_opts_finish(&o, "order, menu") < 0) {
         goto out;
     }
     if (order) {
@@ -566,9 +379,12 @@ opt_boot(struct parse_ctx *c, const char *arg)
         }
         g_strlcpy(c->cfg->boot_order, order, sizeof(c->cfg->boot_order));
     }
+    if (menu) {
+        note_add(c, "-boot menu=on", "no boot menu is offered");
+    }
     rc = 0;
 out:
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
 }
 
@@ -576,17 +392,17 @@ out:
 static int
 opt_memory(struct parse_ctx *c, const char *arg)
 {
-    struct opts o;
+    struct dm_opts o;
     const char *size;
     uint64_t bytes;
     int rc = -1;
 
     if (opts_parse(c, &o, arg, "size") < 0 ||
-        opt_str(c, &o, "size", &size) < 0 ||
-        opts_finish(c, &o, "size (memory hotplug is not supported)") < 0) {
+        dm_opts_str(&o, "size", &size) < 0 ||
+        dm_opts_finish(&o, "size (memory hotplug is not supported)") < 0) {
         goto out;
     }
-    if (!size || parse_size(size, 20, &bytes) < 0) {
+    if (!size || dm_parse_size(size, 20, &bytes) < 0) {
         perr(c, "'%s' is not a memory size; give MiB (e.g. -m 1024) or a "
              "size with a K/M/G/T suffix", arg);
         goto out;
@@ -598,7 +414,7 @@ opt_memory(struct parse_ctx *c, const char *arg)
     c->cfg->ram_size = bytes;
     rc = 0;
 out:
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
 }
 
@@ -606,14 +422,14 @@ out:
 static int
 opt_smp(struct parse_ctx *c, const char *arg)
 {
-    struct opts o;
+    struct dm_opts o;
     uint64_t cpus = 0, maxcpus = 0;
     int rc = -1;
 
     if (opts_parse(c, &o, arg, "cpus") < 0 ||
-        opt_uint(c, &o, "cpus", 1, HVM_MAX_VCPUS_, &cpus) < 0 ||
-        opt_uint(c, &o, "maxcpus", 1, HVM_MAX_VCPUS_, &maxcpus) < 0 ||
-        opts_finish(c, &o, "cpus, maxcpus") < 0) {
+        dm_opts_uint(&o, "cpus", 1, HVM_MAX_VCPUS_, &cpus) < 0 ||
+        dm_opts_uint(&o, "maxcpus", 1, HVM_MAX_VCPUS_, &maxcpus) < 0 ||
+        dm_opts_finish(&o, "cpus, maxcpus") < 0) {
         goto out;
     }
     if (!cpus && !maxcpus) {
@@ -631,18 +447,8 @@ opt_smp(struct parse_ctx *c, const char *arg)
     c->cfg->maxcpus = (unsigned int)maxcpus;
     rc = 0;
 out:
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
-}
-
-static int
-opt_incoming(struct parse_ctx *c, const char *arg)
-{
-    if (arg[0] == '\0') {
-        return perr(c, "empty value; libxl passes -incoming fd:N");
-    }
-    set_str(&c->cfg->incoming, arg);
-    return 0;
 }
 
 static int
@@ -669,14 +475,14 @@ opt_runas(struct parse_ctx *c, const char *arg)
 static int
 opt_run_with(struct parse_ctx *c, const char *arg)
 {
-    struct opts o;
+    struct dm_opts o;
     const char *dir, *user;
     int rc = -1;
 
     if (opts_parse(c, &o, arg, NULL) < 0 ||
-        opt_str(c, &o, "chroot", &dir) < 0 ||
-        opt_str(c, &o, "user", &user) < 0 ||
-        opts_finish(c, &o, "chroot, user") < 0) {
+        dm_opts_str(&o, "chroot", &dir) < 0 ||
+        dm_opts_str(&o, "user", &user) < 0 ||
+        dm_opts_finish(&o, "chroot, user") < 0) {
         goto out;
     }
     if ((dir && opt_chroot(c, dir) < 0) || (user && opt_runas(c, user) < 0)) {
@@ -684,7 +490,7 @@ opt_run_with(struct parse_ctx *c, const char *arg)
     }
     rc = 0;
 out:
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
 }
 
@@ -748,35 +554,29 @@ machine_type(struct parse_ctx *c, const char *type)
 
     for (i = 0; i < G_N_ELEMENTS(xenfv); i++) {
         if (strcmp(type, xenfv[i]) == 0) {
-            set_str(&c->cfg->machine, "xenfv");
-            return 0;
+            type = "xenfv";
         }
     }
-    if (strcmp(type, "pc") == 0 || strcmp(type, "none") == 0) {
-        set_str(&c->cfg->machine, type);
-        return 0;
+    if (value_apply(c, "-machine", type, strlen(type)) < 0) {
+        return -1;
     }
-    if (strcmp(type, "xenpv") == 0 || strcmp(type, "xenpvh") == 0) {
-        return perr(c, "hvmdm serves HVM guests only; remove "
-                    "device_model_override from this PV/PVH domain's config");
-    }
-    return perr(c, "machine '%s' is not emulated; hvmdm builds the i440FX "
-                "PC (xenfv, or pc,accel=xen with xen_platform_pci=0)", type);
+    set_str(&c->cfg->machine, type);
+    return 0;
 }
 
 static int
-machine_apply(struct parse_ctx *c, struct opts *o)
+machine_apply(struct parse_ctx *c, struct dm_opts *o)
 {
     const char *type, *accel, *below;
     bool vmdesc = true, igd = false;
     uint64_t v;
 
-    if (opt_str(c, o, "type", &type) < 0 ||
-        opt_str(c, o, "accel", &accel) < 0 ||
-        opt_str(c, o, "max-ram-below-4g", &below) < 0 ||
-        opt_bool(c, o, "suppress-vmdesc", &vmdesc) < 0 ||
-        opt_bool(c, o, "igd-passthru", &igd) < 0 ||
-        opts_finish(c, o, "type, accel, suppress-vmdesc, max-ram-below-4g, "
+    if (dm_opts_str(o, "type", &type) < 0 ||
+        dm_opts_str(o, "accel", &accel) < 0 ||
+        dm_opts_str(o, "max-ram-below-4g", &below) < 0 ||
+        dm_opts_bool(o, "suppress-vmdesc", &vmdesc) < 0 ||
+        dm_opts_bool(o, "igd-passthru", &igd) < 0 ||
+        dm_opts_finish(o, "type, accel, suppress-vmdesc, max-ram-below-4g, "
                     "igd-passthru") < 0) {
         return -1;
     }
@@ -791,11 +591,14 @@ machine_apply(struct parse_ctx *c, struct opts *o)
                     "gfx_passthru from the domain config");
     }
     if (below) {
-        if (parse_size(below, 0, &v) < 0 || v == 0 || v > (1ull << 32)) {
+        if (dm_parse_size(below, 0, &v) < 0 || v == 0 || v > (1ull << 32)) {
             return perr(c, "max-ram-below-4g=%s: expected a size up to 4G",
                         below);
         }
         c->cfg->max_ram_below_4g = v;
+        note_add(c, "-machine max-ram-below-4g", "the CMOS memory size "
+                 "ignores it (guests use hvmloader's E820 map, which follows "
+                 "mmio_hole=)");
     }
     return 0;
 }
@@ -804,14 +607,14 @@ machine_apply(struct parse_ctx *c, struct opts *o)
 static int
 opt_machine(struct parse_ctx *c, const char *arg)
 {
-    struct opts o;
+    struct dm_opts o;
     int rc;
 
     rc = opts_parse(c, &o, arg, "type");
     if (rc == 0) {
         rc = machine_apply(c, &o);
     }
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
 }
 
@@ -832,19 +635,21 @@ chardev_find(struct dm_config *cfg, const char *id)
 
 /* socket: path=PATH or fd=N, server=on|off, wait=on|off (or "nowait"). */
 static int
-chardev_socket(struct parse_ctx *c, struct opts *o, struct dm_chardev_cfg *cd)
+chardev_socket(struct parse_ctx *c, struct dm_opts *o,
+               struct dm_chardev_cfg *cd)
 {
     const char *path, *host;
     uint64_t fd = UINT64_MAX;
     bool wait = true;
 
-    if (opt_str(c, o, "host", &host) < 0 || opt_str(c, o, "path", &path) < 0 ||
-        opt_uint(c, o, "fd", 0, INT32_MAX, &fd) < 0 ||
-        opt_bool(c, o, "server", &cd->server) < 0 ||
-        opt_bool(c, o, "wait", &wait) < 0) {
+    if (dm_opts_str(o, "host", &host) < 0 ||
+        dm_opts_str(o, "path", &path) < 0 ||
+        dm_opts_uint(o, "fd", 0, INT32_MAX, &fd) < 0 ||
+        dm_opts_bool(o, "server", &cd->server) < 0 ||
+        dm_opts_bool(o, "wait", &wait) < 0) {
         return -1;
     }
-    if (opts_take(o, "nowait")) {
+    if (dm_opts_take(o, "nowait")) {
         wait = false;
     }
     if (host) {
@@ -857,12 +662,13 @@ chardev_socket(struct parse_ctx *c, struct opts *o, struct dm_chardev_cfg *cd)
     cd->path = g_strdup(path);
     cd->fd = fd == UINT64_MAX ? -1 : (int)fd;
     cd->wait = wait;
-    return opts_finish(c, o, "id, path, fd, server, wait");
+    return dm_opts_finish(o, "id, path, fd, server, wait");
 }
 
 /* file: path=PATH; pty, stdio, null: nothing else. */
 static int
-chardev_backend(struct parse_ctx *c, struct opts *o, struct dm_chardev_cfg *cd)
+chardev_backend(struct parse_ctx *c, struct dm_opts *o,
+                struct dm_chardev_cfg *cd)
 {
     const char *path;
 
@@ -870,18 +676,18 @@ chardev_backend(struct parse_ctx *c, struct opts *o, struct dm_chardev_cfg *cd)
         return chardev_socket(c, o, cd);
     }
     if (strcmp(cd->backend, "file") == 0) {
-        if (opt_str(c, o, "path", &path) < 0) {
+        if (dm_opts_str(o, "path", &path) < 0) {
             return -1;
         }
         if (!path) {
             return perr(c, "a file chardev needs path=");
         }
         cd->path = g_strdup(path);
-        return opts_finish(c, o, "id, path");
+        return dm_opts_finish(o, "id, path");
     }
     if (strcmp(cd->backend, "pty") == 0 || strcmp(cd->backend, "stdio") == 0 ||
         strcmp(cd->backend, "null") == 0) {
-        return opts_finish(c, o, "id");
+        return dm_opts_finish(o, "id");
     }
     if (strcmp(cd->backend, "spicevmc") == 0) {
         return perr(c, "SPICE is not supported; use vnc=1 instead of spice=");
@@ -892,7 +698,7 @@ chardev_backend(struct parse_ctx *c, struct opts *o, struct dm_chardev_cfg *cd)
 
 /* Add a chardev with the given id and backend; parse the rest from o. */
 static int
-chardev_add(struct parse_ctx *c, struct opts *o, const char *id,
+chardev_add(struct parse_ctx *c, struct dm_opts *o, const char *id,
             const char *backend)
 {
     struct dm_config *cfg = c->cfg;
@@ -919,13 +725,13 @@ chardev_add(struct parse_ctx *c, struct opts *o, const char *id,
 static int
 opt_chardev(struct parse_ctx *c, const char *arg)
 {
-    struct opts o;
+    struct dm_opts o;
     const char *backend, *id;
     int rc = -1;
 
     if (opts_parse(c, &o, arg, "backend") < 0 ||
-        opt_str(c, &o, "backend", &backend) < 0 ||
-        opt_str(c, &o, "id", &id) < 0) {
+        dm_opts_str(&o, "backend", &backend) < 0 ||
+        dm_opts_str(&o, "id", &id) < 0) {
         goto out;
     }
     if (!backend) {
@@ -934,7 +740,7 @@ opt_chardev(struct parse_ctx *c, const char *arg)
     }
     rc = chardev_add(c, &o, id, backend);
 out:
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
 }
 
@@ -957,16 +763,16 @@ monitor_add(struct parse_ctx *c, const char *chardev)
 static int
 opt_mon(struct parse_ctx *c, const char *arg)
 {
-    struct opts o;
+    struct dm_opts o;
     const char *chardev, *mode;
     bool pretty = false;
     int rc = -1;
 
     if (opts_parse(c, &o, arg, "chardev") < 0 ||
-        opt_str(c, &o, "chardev", &chardev) < 0 ||
-        opt_str(c, &o, "mode", &mode) < 0 ||
-        opt_bool(c, &o, "pretty", &pretty) < 0 ||
-        opts_finish(c, &o, "chardev, mode, pretty") < 0) {
+        dm_opts_str(&o, "chardev", &chardev) < 0 ||
+        dm_opts_str(&o, "mode", &mode) < 0 ||
+        dm_opts_bool(&o, "pretty", &pretty) < 0 ||
+        dm_opts_finish(&o, "chardev, mode, pretty") < 0) {
         goto out;
     }
     if (!chardev) {
@@ -979,7 +785,7 @@ opt_mon(struct parse_ctx *c, const char *arg)
     }
     rc = monitor_add(c, chardev);
 out:
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
 }
 
@@ -987,7 +793,7 @@ out:
 static int
 opt_qmp(struct parse_ctx *c, const char *arg)
 {
-    struct opts o;
+    struct dm_opts o;
     char id[32];
     int rc = -1;
 
@@ -1002,7 +808,7 @@ opt_qmp(struct parse_ctx *c, const char *arg)
     }
     rc = monitor_add(c, id);
 out:
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
 }
 
@@ -1107,27 +913,27 @@ drive_free_index(const struct dm_config *cfg)
 
 /* The parameters that are plain strings or enums. */
 static int
-drive_fields(struct parse_ctx *c, struct opts *o, struct dm_drive_cfg *d)
+drive_fields(struct parse_ctx *c, struct dm_opts *o, struct dm_drive_cfg *d)
 {
     const char *v;
 
-    if (opt_str(c, o, "if", &v) < 0 || drive_if(c, v, &d->iface) < 0 ||
-        opt_str(c, o, "media", &v) < 0 || drive_media(c, v, &d->media) < 0 ||
-        opt_str(c, o, "cache", &v) < 0 || drive_cache(c, v, &d->cache) < 0 ||
-        opt_str(c, o, "format", &v) < 0 || drive_format(c, v, d) < 0 ||
-        opt_bool(c, o, "readonly", &d->readonly) < 0 ||
-        opt_str(c, o, "file", &v) < 0) {
+    if (dm_opts_str(o, "if", &v) < 0 || drive_if(c, v, &d->iface) < 0 ||
+        dm_opts_str(o, "media", &v) < 0 || drive_media(c, v, &d->media) < 0 ||
+        dm_opts_str(o, "cache", &v) < 0 || drive_cache(c, v, &d->cache) < 0 ||
+        dm_opts_str(o, "format", &v) < 0 || drive_format(c, v, d) < 0 ||
+        dm_opts_bool(o, "readonly", &d->readonly) < 0 ||
+        dm_opts_str(o, "file", &v) < 0) {
         return -1;
     }
     d->file = g_strdup(v);
-    if (opt_str(c, o, "id", &v) < 0) {
+    if (dm_opts_str(o, "id", &v) < 0) {
         return -1;
     }
     if (v && drive_find(c->cfg, v)) {
         return perr(c, "duplicate drive id '%s'", v);
     }
     d->id = g_strdup(v);
-    return opts_finish(c, o, "file, if, index, media, format, cache, "
+    return dm_opts_finish(o, "file, if, index, media, format, cache, "
                        "readonly, id");
 }
 
@@ -1176,7 +982,7 @@ opt_drive(struct parse_ctx *c, const char *arg)
 {
     struct dm_config *cfg = c->cfg;
     struct dm_drive_cfg *d;
-    struct opts o;
+    struct dm_opts o;
     const char *v;
     uint64_t index = UINT64_MAX;
     int rc = -1;
@@ -1189,10 +995,10 @@ opt_drive(struct parse_ctx *c, const char *arg)
     if (opts_parse(c, &o, arg, NULL) < 0) {
         goto out;
     }
-    if (opt_str(c, &o, "index", &v) < 0) {
+    if (dm_opts_str(&o, "index", &v) < 0) {
         goto out;
     }
-    if (v && parse_uint(v, 0, IDE_MAX_INDEX, &index) < 0) {
+    if (v && dm_parse_uint(v, 0, IDE_MAX_INDEX, &index) < 0) {
         perr(c, "index=%s is out of range: IDE has positions 0 to %d "
              "(hda-hdd)", v, IDE_MAX_INDEX);
         goto out;
@@ -1202,7 +1008,7 @@ opt_drive(struct parse_ctx *c, const char *arg)
     }
     rc = 0;
 out:
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
 }
 
@@ -1222,15 +1028,15 @@ netdev_find(struct dm_config *cfg, const char *id)
 }
 
 static int
-netdev_fields(struct parse_ctx *c, struct opts *o, struct dm_netdev_cfg *n)
+netdev_fields(struct parse_ctx *c, struct dm_opts *o, struct dm_netdev_cfg *n)
 {
     const char *ifname, *br, *script, *downscript;
 
-    if (opt_str(c, o, "ifname", &ifname) < 0 ||
-        opt_str(c, o, "br", &br) < 0 ||
-        opt_str(c, o, "script", &script) < 0 ||
-        opt_str(c, o, "downscript", &downscript) < 0 ||
-        opts_finish(c, o, "type, id, ifname, br, script, downscript") < 0) {
+    if (dm_opts_str(o, "ifname", &ifname) < 0 ||
+        dm_opts_str(o, "br", &br) < 0 ||
+        dm_opts_str(o, "script", &script) < 0 ||
+        dm_opts_str(o, "downscript", &downscript) < 0 ||
+        dm_opts_finish(o, "type, id, ifname, br, script, downscript") < 0) {
         return -1;
     }
     n->ifname = g_strdup(ifname);
@@ -1246,17 +1052,19 @@ opt_netdev(struct parse_ctx *c, const char *arg)
 {
     struct dm_config *cfg = c->cfg;
     struct dm_netdev_cfg *n;
-    struct opts o;
+    struct dm_opts o;
     const char *type, *id;
     int rc = -1;
 
     if (opts_parse(c, &o, arg, "type") < 0 ||
-        opt_str(c, &o, "type", &type) < 0 || opt_str(c, &o, "id", &id) < 0) {
+        dm_opts_str(&o, "type", &type) < 0 || dm_opts_str(&o, "id", &id) < 0) {
         goto out;
     }
-    if (!type || strcmp(type, "tap") != 0) {
-        perr(c, "type=%s is not supported; hvmdm uses the tap device libxl "
-             "creates for the vif (type=tap)", type ? type : "(none)");
+    if (!type) {
+        perr(c, "missing the type (libxl passes type=tap)");
+        goto out;
+    }
+    if (value_apply(c, "-netdev", type, strlen(type)) < 0) {
         goto out;
     }
     if (!id) {
@@ -1276,34 +1084,30 @@ opt_netdev(struct parse_ctx *c, const char *arg)
     n->id = g_strdup(id);
     rc = netdev_fields(c, &o, n);
 out:
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
 }
 
 static int
 opt_net(struct parse_ctx *c, const char *arg)
 {
-    if (strcmp(arg, "none") != 0) {
-        return perr(c, "'%s': the legacy -net syntax is not supported; use "
-                    "-device e1000,netdev=ID -netdev tap,id=ID", arg);
-    }
-    return 0;
+    return value_apply(c, "-net", arg, strcspn(arg, ","));
 }
 
 /* ---- -device --------------------------------------------------------- */
 
 /* VGA / cirrus-vga,vgamem_mb=N (QEMU's limits: VGA 1-512, cirrus 4/8/16). */
 static int
-dev_vga(struct parse_ctx *c, struct opts *o, const char *driver)
+dev_vga(struct parse_ctx *c, struct dm_opts *o, const char *driver)
 {
     struct dm_config *cfg = c->cfg;
     bool cirrus = strcmp(driver, "cirrus-vga") == 0;
     uint64_t mb = cirrus ? 4 : 16;
     const char *id;
 
-    if (opt_str(c, o, "id", &id) < 0 ||
-        opt_uint(c, o, "vgamem_mb", 1, 512, &mb) < 0 ||
-        opts_finish(c, o, "id, vgamem_mb") < 0) {
+    if (dm_opts_str(o, "id", &id) < 0 ||
+        dm_opts_uint(o, "vgamem_mb", 1, 512, &mb) < 0 ||
+        dm_opts_finish(o, "id, vgamem_mb") < 0) {
         return -1;
     }
     if (cirrus && mb != 4 && mb != 8 && mb != 16) {
@@ -1320,16 +1124,17 @@ dev_vga(struct parse_ctx *c, struct opts *o, const char *driver)
 }
 
 static int
-dev_e1000(struct parse_ctx *c, struct opts *o, const char *driver)
+dev_nic(struct parse_ctx *c, struct dm_opts *o, const char *driver)
 {
     struct dm_config *cfg = c->cfg;
     struct dm_nic_cfg *nic;
     const char *id, *netdev, *mac;
     uint8_t addr[6];
 
-    if (opt_str(c, o, "id", &id) < 0 || opt_str(c, o, "netdev", &netdev) < 0 ||
-        opt_str(c, o, "mac", &mac) < 0 ||
-        opts_finish(c, o, "id, netdev, mac") < 0) {
+    if (dm_opts_str(o, "id", &id) < 0 ||
+        dm_opts_str(o, "netdev", &netdev) < 0 ||
+        dm_opts_str(o, "mac", &mac) < 0 ||
+        dm_opts_finish(o, "id, netdev, mac") < 0) {
         return -1;
     }
     if (!netdev) {
@@ -1356,17 +1161,17 @@ dev_e1000(struct parse_ctx *c, struct opts *o, const char *driver)
 
 /* bus=ide.N,unit=M -> index N * 2 + M */
 static int
-ide_position(struct parse_ctx *c, struct opts *o, int *index)
+ide_position(struct parse_ctx *c, struct dm_opts *o, int *index)
 {
     const char *bus;
     uint64_t unit = UINT64_MAX, channel;
 
-    if (opt_str(c, o, "bus", &bus) < 0 ||
-        opt_uint(c, o, "unit", 0, 1, &unit) < 0) {
+    if (dm_opts_str(o, "bus", &bus) < 0 ||
+        dm_opts_uint(o, "unit", 0, 1, &unit) < 0) {
         return -1;
     }
     if (!bus || !g_str_has_prefix(bus, "ide.") ||
-        parse_uint(bus + 4, 0, 1, &channel) < 0) {
+        dm_parse_uint(bus + 4, 0, 1, &channel) < 0) {
         return perr(c, "bus=%s: the PIIX IDE buses are ide.0 and ide.1 (for "
                     "AHCI use hdtype=\"ide\")", bus ? bus : "(missing)");
     }
@@ -1379,15 +1184,15 @@ ide_position(struct parse_ctx *c, struct opts *o, int *index)
 
 /* ide-cd / ide-hd,drive=ID,bus=ide.N,unit=M: attaches an if=none drive. */
 static int
-dev_ide(struct parse_ctx *c, struct opts *o, const char *driver)
+dev_ide(struct parse_ctx *c, struct dm_opts *o, const char *driver)
 {
     struct ide_attach *a;
     const char *drive, *id;
     int pos = -1;
 
-    if (opt_str(c, o, "drive", &drive) < 0 || opt_str(c, o, "id", &id) < 0 ||
+    if (dm_opts_str(o, "drive", &drive) < 0 || dm_opts_str(o, "id", &id) < 0 ||
         ide_position(c, o, &pos) < 0 ||
-        opts_finish(c, o, "id, drive, bus, unit") < 0) {
+        dm_opts_finish(o, "id, drive, bus, unit") < 0) {
         return -1;
     }
     if (!drive) {
@@ -1404,11 +1209,11 @@ dev_ide(struct parse_ctx *c, struct opts *o, const char *driver)
 }
 
 static int
-dev_xen_platform(struct parse_ctx *c, struct opts *o, const char *driver)
+dev_xen_platform(struct parse_ctx *c, struct dm_opts *o, const char *driver)
 {
     const char *id;
 
-    if (opt_str(c, o, "id", &id) < 0 || opts_finish(c, o, "id") < 0) {
+    if (dm_opts_str(o, "id", &id) < 0 || dm_opts_finish(o, "id") < 0) {
         return -1;
     }
     c->cfg->xen_platform = true;
@@ -1417,11 +1222,11 @@ dev_xen_platform(struct parse_ctx *c, struct opts *o, const char *driver)
 
 /* piix3-usb-uhci,id=usb (usbversion=1) */
 static int
-dev_usb_uhci(struct parse_ctx *c, struct opts *o, const char *driver)
+dev_usb_uhci(struct parse_ctx *c, struct dm_opts *o, const char *driver)
 {
     const char *id;
 
-    if (opt_str(c, o, "id", &id) < 0 || opts_finish(c, o, "id") < 0) {
+    if (dm_opts_str(o, "id", &id) < 0 || dm_opts_finish(o, "id") < 0) {
         return -1;
     }
     c->cfg->usb = true;
@@ -1430,12 +1235,12 @@ dev_usb_uhci(struct parse_ctx *c, struct opts *o, const char *driver)
 
 /* usb-tablet / usb-mouse / usb-kbd */
 static int
-dev_usb_hid(struct parse_ctx *c, struct opts *o, const char *driver)
+dev_usb_hid(struct parse_ctx *c, struct dm_opts *o, const char *driver)
 {
     const char *id, *bus;
 
-    if (opt_str(c, o, "id", &id) < 0 || opt_str(c, o, "bus", &bus) < 0 ||
-        opts_finish(c, o, "id, bus") < 0) {
+    if (dm_opts_str(o, "id", &id) < 0 || dm_opts_str(o, "bus", &bus) < 0 ||
+        dm_opts_finish(o, "id, bus") < 0) {
         return -1;
     }
     if (strcmp(driver, "usb-tablet") == 0) {
@@ -1444,62 +1249,114 @@ dev_usb_hid(struct parse_ctx *c, struct opts *o, const char *driver)
     return 0;
 }
 
-struct device_def {
-    const char *driver;
-    int (*parse)(struct parse_ctx *c, struct opts *o, const char *driver);
-    const char *later;          /* accepted but not emulated yet: why */
-    const char *reject;         /* not emulated: the fix */
-};
-
-#define NIC_REJECT(m)                                                   \
-    { m, NULL, NULL,                                                    \
-      "NIC model " m " is not emulated; use model=e1000 in the vif spec" }
-#define SOUND_REJECT(m)                                                 \
-    { m, NULL, NULL, "sound hardware (" m ") is not emulated; remove "  \
-      "soundhw= from the domain config" }
-#define NOT_YET_DISPLAY "display adapters are not emulated yet; the guest " \
-    "runs without a display"
-#define NOT_YET_USB "USB is not emulated yet; the guest sees no USB devices"
-#define NO_USB2 "USB 2.0/3.0 controllers are not emulated; use usbversion=1"
+/*
+ * What works instead of an option that is refused; the sessions that
+ * implement the display, the NIC and the platform device update these
+ * (and the rows below) as their features land.
+ */
+#define WORKS_CONSOLE "the serial console works: serial=\"pty\" and " \
+    "xl console"
+#define NOT_YET_DISPLAY "display adapters are not emulated yet: the " \
+    "guest has no screen (" WORKS_CONSOLE ")"
+#define NOT_YET_NIC "the e1000 NIC is not emulated yet: the guest has no " \
+    "network card"
+#define NOT_YET_TAP "the tap device is not opened yet: the guest's " \
+    "network is not connected"
+#define NOT_YET_PLATFORM "the Xen platform PCI device is not emulated " \
+    "yet: the guest's PV drivers stay idle and it uses the emulated disks"
+#define NOT_YET_USB "USB is not emulated yet: the guest has no USB " \
+    "controller, tablet, mouse or keyboard (the PS/2 ones work)"
+#define NOT_YET_VNC "VNC is not implemented yet: no VNC server listens (" \
+    WORKS_CONSOLE ")"
+#define NOT_YET_SDL "SDL is not implemented yet: no window opens (" \
+    WORKS_CONSOLE ")"
+#define NOT_YET_KEYMAP "keymaps apply to the VNC server, which is not " \
+    "implemented yet"
+#define NO_USB2 "USB 2.0/3.0 controllers are not emulated; remove " \
+    "usbversion= and usbdevice= from the domain config"
 #define NO_SCSI "SCSI is not emulated; name the disk hdX (not sdX) in the " \
     "disk spec"
-#define NO_SPICE "SPICE is not supported; use vnc=1 instead of spice="
+#define NO_SPICE "SPICE is not supported; remove spice= from the domain " \
+    "config (" WORKS_CONSOLE ")"
+#define NO_KERNEL "direct kernel boot is not supported yet; remove " \
+    "kernel=/ramdisk=/cmdline= and boot from a disk or CD image"
+
+/*
+ * Until e1000 is emulated, the other NIC models are accepted the same way
+ * (no network card); once it is, they become refusals naming it.
+ */
+#define NIC_OTHER(m)                                                    \
+    { { "-device", m, DM_OPT_WARN, "NIC model " m " is not emulated: the " \
+        "guest has no network card", NULL,                              \
+        "-device " m ",id=nic0,netdev=net0,mac=00:16:3e:00:00:01 "       \
+        "-netdev type=tap,id=net0" }, dev_nic }
+#define SOUND(m)                                                        \
+    { { "-device", m, DM_OPT_REFUSED, "sound hardware (" m ") is not "  \
+        "emulated; remove soundhw= from the domain config", NULL,       \
+        "-device " m }, NULL }
+#define REFUSE_DEV(m, why)                                              \
+    { { "-device", m, DM_OPT_REFUSED, why, NULL, "-device " m }, NULL }
+
+struct device_def {
+    struct dm_opt_row row;      /* value: the driver */
+    int (*parse)(struct parse_ctx *c, struct dm_opts *o, const char *driver);
+};
 
 static const struct device_def device_defs[] = {
-    { "e1000", dev_e1000, NULL, NULL },
-    { "ide-cd", dev_ide, NULL, NULL },
-    { "ide-hd", dev_ide, NULL, NULL },
-    { "xen-platform", dev_xen_platform, NULL, NULL },
-    { "VGA", dev_vga, NOT_YET_DISPLAY, NULL },
-    { "cirrus-vga", dev_vga, NOT_YET_DISPLAY, NULL },
-    { "piix3-usb-uhci", dev_usb_uhci, NOT_YET_USB, NULL },
-    { "usb-tablet", dev_usb_hid, NOT_YET_USB, NULL },
-    { "usb-mouse", dev_usb_hid, NOT_YET_USB, NULL },
-    { "usb-kbd", dev_usb_hid, NOT_YET_USB, NULL },
-    { "qxl-vga", NULL, NULL,
-      "QXL is not emulated; use vga=\"stdvga\" in the domain config" },
-    NIC_REJECT("rtl8139"), NIC_REJECT("ne2k_pci"), NIC_REJECT("pcnet"),
-    NIC_REJECT("i82550"), NIC_REJECT("i82551"), NIC_REJECT("i82557b"),
-    NIC_REJECT("i82559er"), NIC_REJECT("e1000e"), NIC_REJECT("vmxnet3"),
-    NIC_REJECT("virtio-net-pci"),
-    { "ahci", NULL, NULL,
-      "AHCI is not emulated; use hdtype=\"ide\" in the domain config" },
-    { "lsi53c895a", NULL, NULL, NO_SCSI },
-    { "scsi-hd", NULL, NULL, NO_SCSI },
-    { "xen-pvdevice", NULL, NULL, "the XenServer PV device is not "
-      "emulated; remove vendor_device= from the domain config" },
-    { "ich9-usb-ehci1", NULL, NULL, NO_USB2 },
-    { "ich9-usb-uhci1", NULL, NULL, NO_USB2 },
-    { "ich9-usb-uhci2", NULL, NULL, NO_USB2 },
-    { "ich9-usb-uhci3", NULL, NULL, NO_USB2 },
-    { "nec-usb-xhci", NULL, NULL, NO_USB2 },
-    { "usb-redir", NULL, NULL, NO_SPICE },
-    { "virtio-serial", NULL, NULL, NO_SPICE },
-    { "virtserialport", NULL, NULL, NO_SPICE },
-    SOUND_REJECT("intel-hda"), SOUND_REJECT("hda-duplex"),
-    SOUND_REJECT("AC97"), SOUND_REJECT("ac97"), SOUND_REJECT("ES1370"),
-    SOUND_REJECT("es1370"), SOUND_REJECT("sb16"), SOUND_REJECT("cs4231a"),
-    SOUND_REJECT("adlib"), SOUND_REJECT("gus"),
+    { { "-device", "ide-hd", DM_OPT_IMPLEMENTED, NULL,
+        "ide-hd,drive=ID,bus=ide.N,unit=M  IDE disk",
+        "-drive file=/a.img,if=none,id=d "
+        "-device ide-hd,drive=d,bus=ide.0,unit=0" }, dev_ide },
+    { { "-device", "ide-cd", DM_OPT_IMPLEMENTED, NULL,
+        "ide-cd,drive=ID,bus=ide.N,unit=M  ATAPI CD-ROM",
+        "-drive if=none,readonly=on,id=ide-5632 "
+        "-device ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0" },
+      dev_ide },
+    { { "-device", "e1000", DM_OPT_WARN, NOT_YET_NIC,
+        "e1000,netdev=ID[,mac=M]  Intel 82540EM NIC",
+        "-device e1000,id=nic0,netdev=net0,mac=00:16:3e:00:00:01 "
+        "-netdev type=tap,id=net0" }, dev_nic },
+    { { "-device", "xen-platform", DM_OPT_WARN, NOT_YET_PLATFORM,
+        "xen-platform  Xen platform PCI device",
+        "-device xen-platform" }, dev_xen_platform },
+    { { "-device", "VGA", DM_OPT_WARN, NOT_YET_DISPLAY,
+        "VGA[,vgamem_mb=N]  standard VGA (vga=\"stdvga\")",
+        "-device VGA,vgamem_mb=16" }, dev_vga },
+    { { "-device", "cirrus-vga", DM_OPT_WARN, NOT_YET_DISPLAY,
+        "cirrus-vga[,vgamem_mb=N]  Cirrus CLGD 5446",
+        "-device cirrus-vga,vgamem_mb=8" }, dev_vga },
+    { { "-device", "piix3-usb-uhci", DM_OPT_WARN, NOT_YET_USB,
+        "piix3-usb-uhci  USB 1.1 controller",
+        "-device piix3-usb-uhci,id=usb" }, dev_usb_uhci },
+    { { "-device", "usb-tablet", DM_OPT_WARN, NOT_YET_USB,
+        "usb-tablet  USB tablet", "-device usb-tablet" }, dev_usb_hid },
+    { { "-device", "usb-mouse", DM_OPT_WARN, NOT_YET_USB,
+        "usb-mouse  USB mouse", "-device usb-mouse" }, dev_usb_hid },
+    { { "-device", "usb-kbd", DM_OPT_WARN, NOT_YET_USB,
+        "usb-kbd  USB keyboard", "-device usb-kbd" }, dev_usb_hid },
+    REFUSE_DEV("qxl-vga", "QXL is not emulated; remove vga=\"qxl\" from "
+               "the domain config (" WORKS_CONSOLE ")"),
+    NIC_OTHER("rtl8139"), NIC_OTHER("ne2k_pci"), NIC_OTHER("pcnet"),
+    NIC_OTHER("i82550"), NIC_OTHER("i82551"), NIC_OTHER("i82557b"),
+    NIC_OTHER("i82559er"), NIC_OTHER("e1000e"), NIC_OTHER("vmxnet3"),
+    NIC_OTHER("virtio-net-pci"),
+    REFUSE_DEV("ahci", "AHCI is not emulated; use hdtype=\"ide\" in the "
+               "domain config"),
+    REFUSE_DEV("lsi53c895a", NO_SCSI),
+    REFUSE_DEV("scsi-hd", NO_SCSI),
+    REFUSE_DEV("xen-pvdevice", "the XenServer PV device is not emulated; "
+               "remove vendor_device= from the domain config"),
+    REFUSE_DEV("ich9-usb-ehci1", NO_USB2),
+    REFUSE_DEV("ich9-usb-uhci1", NO_USB2),
+    REFUSE_DEV("ich9-usb-uhci2", NO_USB2),
+    REFUSE_DEV("ich9-usb-uhci3", NO_USB2),
+    REFUSE_DEV("nec-usb-xhci", NO_USB2),
+    REFUSE_DEV("usb-redir", NO_SPICE),
+    REFUSE_DEV("virtio-serial", NO_SPICE),
+    REFUSE_DEV("virtserialport", NO_SPICE),
+    SOUND("intel-hda"), SOUND("hda-duplex"), SOUND("AC97"), SOUND("ac97"),
+    SOUND("ES1370"), SOUND("es1370"), SOUND("sb16"), SOUND("cs4231a"),
+    SOUND("adlib"), SOUND("gus"),
 };
 
 static const struct device_def *
@@ -1508,7 +1365,7 @@ device_lookup(const char *driver)
     size_t i;
 
     for (i = 0; i < G_N_ELEMENTS(device_defs); i++) {
-        if (strcmp(device_defs[i].driver, driver) == 0) {
+        if (strcmp(device_defs[i].row.value, driver) == 0) {
             return &device_defs[i];
         }
     }
@@ -1519,28 +1376,23 @@ static int
 opt_device(struct parse_ctx *c, const char *arg)
 {
     const struct device_def *def;
-    struct opts o;
+    struct dm_opts o;
     const char *driver;
     int rc = -1;
 
     if (opts_parse(c, &o, arg, "driver") < 0 ||
-        opt_str(c, &o, "driver", &driver) < 0) {
+        dm_opts_str(&o, "driver", &driver) < 0) {
         goto out;
     }
     def = driver ? device_lookup(driver) : NULL;
     if (!def) {
-        perr(c, "unknown device '%s'; hvmdm emulates e1000, ide-cd, ide-hd "
-             "and xen-platform", driver ? driver : "(none)");
-    } else if (def->reject) {
-        perr(c, "%s", def->reject);
-    } else if (def->parse(c, &o, driver) == 0) {
-        if (def->later) {
-            DM_WARN("-device %s: %s", driver, def->later);
-        }
-        rc = 0;
+        perr(c, "unknown device '%s'; hvmdm emulates ide-hd and ide-cd "
+             "(hvmdm --help lists them)", driver ? driver : "(none)");
+    } else if (row_apply(c, &def->row) == 0) {
+        rc = def->parse(c, &o, driver);
     }
 out:
-    opts_free(&o);
+    dm_opts_free(&o);
     return rc;
 }
 
@@ -1549,7 +1401,6 @@ static int
 opt_usb(struct parse_ctx *c, const char *arg)
 {
     c->cfg->usb = true;
-    DM_WARN("-usb: %s", NOT_YET_USB);
     return 0;
 }
 
@@ -1560,10 +1411,23 @@ opt_usbdevice(struct parse_ctx *c, const char *arg)
     if (strcmp(arg, "tablet") == 0) {
         c->cfg->usb_tablet = true;
     } else if (strcmp(arg, "mouse") != 0 && strcmp(arg, "keyboard") != 0) {
-        return perr(c, "usbdevice '%s' is not supported; use "
-                    "usbdevice=[\"tablet\"]", arg);
+        return perr(c, "usbdevice '%s' is not supported; remove it from "
+                    "the domain config", arg);
     }
-    DM_WARN("-usbdevice %s: %s", arg, NOT_YET_USB);
+    return 0;
+}
+
+static int
+opt_help(struct parse_ctx *c, const char *arg)
+{
+    c->cfg->show_help = true;
+    return 0;
+}
+
+static int
+opt_version(struct parse_ctx *c, const char *arg)
+{
+    c->cfg->show_version = true;
     return 0;
 }
 
@@ -1572,81 +1436,163 @@ opt_usbdevice(struct parse_ctx *c, const char *arg)
 /* Continuation lines of --help text line up under the first. */
 #define HELP_INDENT "                        "
 
+/*
+ * Values of options whose status depends on the value ("*": any value not
+ * listed). The option's handler applies the row (value_apply).
+ */
+static const struct dm_opt_row value_rows[] = {
+    { "-vnc", "none", DM_OPT_IMPLEMENTED, NULL, "none  no VNC server",
+      "-vnc none" },
+    { "-vnc", "*", DM_OPT_WARN, NOT_YET_VNC,
+      "HOST:DISPLAY[,password=on][,to=N]  VNC server",
+      "-vnc 127.0.0.1:0,password=on,to=99" },
+    { "-display", "none", DM_OPT_IMPLEMENTED, NULL, "none  no local display",
+      "-display none" },
+    { "-display", "sdl", DM_OPT_WARN, NOT_YET_SDL, "sdl  an SDL window",
+      "-display sdl" },
+    { "-display", "*", DM_OPT_REFUSED, "only none and sdl are accepted; "
+      WORKS_CONSOLE, NULL, "-display gtk" },
+    { "-machine", "xenfv", DM_OPT_WARN, NOT_YET_PLATFORM,
+      "xenfv[,max-ram-below-4g=SIZE]  i440FX PC with the Xen platform device",
+      "-xen-domid 1 -machine xenfv,suppress-vmdesc=on" },
+    { "-machine", "pc", DM_OPT_IMPLEMENTED, NULL,
+      "pc,accel=xen[,max-ram-below-4g=SIZE]  i440FX PC",
+      "-xen-domid 1 -machine pc,accel=xen,suppress-vmdesc=on" },
+    { "-machine", "none", DM_OPT_REFUSED, "hvmdm always serves a domain, so "
+      "it does not answer libxl's command-line probe (libxl 4.20+); libxl "
+      "then uses -chroot and -runas, which hvmdm accepts", NULL,
+      "-machine none,accel=xen" },
+    { "-machine", "xenpv", DM_OPT_REFUSED, "hvmdm serves HVM guests only; "
+      "remove device_model_override from this PV domain's config", NULL,
+      "-machine xenpv" },
+    { "-machine", "xenpvh", DM_OPT_REFUSED, "hvmdm serves HVM guests only; "
+      "remove device_model_override from this PVH domain's config", NULL,
+      "-machine xenpvh" },
+    { "-machine", "*", DM_OPT_REFUSED, "this machine is not emulated; hvmdm "
+      "builds the i440FX PC (xenfv, or pc,accel=xen with "
+      "xen_platform_pci=0)", NULL, "-machine q35,accel=xen" },
+    { "-netdev", "tap", DM_OPT_WARN, NOT_YET_TAP,
+      "type=tap,id=ID,ifname=IF[,br=BR]  the vif's tap device",
+      "-netdev type=tap,id=net0,ifname=vif1.0-emu,br=xenbr0,script=no,"
+      "downscript=no" },
+    { "-netdev", "*", DM_OPT_REFUSED, "only the tap device libxl creates "
+      "for a vif is supported; remove other -netdev from device_model_args",
+      NULL, "-netdev user,id=n" },
+    { "-net", "none", DM_OPT_IMPLEMENTED, NULL, "none  no NIC",
+      "-net none" },
+    { "-net", "*", DM_OPT_REFUSED, "the legacy -net syntax is not "
+      "supported; libxl passes -device and -netdev for each vif", NULL,
+      "-net nic,model=e1000" },
+};
+static const size_t nr_value_rows = G_N_ELEMENTS(value_rows);
+
 struct opt_def {
-    const char *name;           /* without the leading '-' */
+    struct dm_opt_row row;      /* value NULL; "-x" or "--x" matches */
     bool has_arg;
+    /* NULL for refused rows; options with value rows apply them */
     int (*handler)(struct parse_ctx *c, const char *arg);
-    const char *help;           /* NULL: rejected, see reject */
-    const char *reject;         /* not supported: the fix */
 };
 
+/* Implemented; accepted with a warning (note); refused (note). */
+#define OPT(name, help, sample, has_arg, handler) \
+    { { name, NULL, DM_OPT_IMPLEMENTED, NULL, help, sample }, has_arg, \
+      handler }
+#define OPT_WARN(name, note, help, sample, has_arg, handler) \
+    { { name, NULL, DM_OPT_WARN, note, help, sample }, has_arg, handler }
+#define REFUSED(name, note, sample) \
+    { { name, NULL, DM_OPT_REFUSED, note, NULL, sample }, true, NULL }
+
 static const struct opt_def opt_defs[] = {
-    { "xen-domid", true, opt_xen_domid, "DOMID  the HVM domain to serve",
-      NULL },
-    { "xen-domid-restrict", false, opt_xen_domid_restrict,
-      "restrict Xen handles to the domain after setup", NULL },
-    { "xen-attach", false, opt_xen_attach, "attach to the domain (default)",
-      NULL },
-    { "no-shutdown", false, opt_no_shutdown, "(accepted)", NULL },
-    { "S", false, opt_start_paused, "wait for QMP 'cont' before running",
-      NULL },
-    { "chardev", true, opt_chardev,
-      "socket,id=ID,path=P|fd=N[,server=on][,wait=off]\n"
-      HELP_INDENT "| pty|stdio|null,id=ID | file,id=ID,path=P",
-      NULL },
-    { "mon", true, opt_mon, "chardev=ID,mode=control  QMP monitor", NULL },
-    { "qmp", true, opt_qmp, "unix:PATH[,server=on,wait=off]  QMP monitor",
-      NULL },
-    { "nodefaults", false, opt_noop, "(accepted)", NULL },
-    { "no-user-config", false, opt_noop, "(accepted)", NULL },
-    { "name", true, opt_name, "NAME  guest name", NULL },
-    { "vnc", true, opt_vnc, "none | HOST:DISPLAY[,password=on][,to=N]",
-      NULL },
-    { "display", true, opt_display, "none | sdl", NULL },
-    { "k", true, opt_keymap, "KEYMAP  VNC keymap (en-us)", NULL },
-    { "serial", true, opt_serial,
-      "pty|null|none|stdio|file:PATH|unix:PATH|chardev:ID", NULL },
-    { "nographic", false, opt_nographic, "no graphical output", NULL },
-    { "device", true, opt_device,
-      "e1000,netdev=ID[,mac=M] | xen-platform\n"
-      HELP_INDENT "| ide-cd|ide-hd,drive=ID,bus=ide.N,unit=M\n"
-      HELP_INDENT "| VGA|cirrus-vga[,vgamem_mb=N]",
-      NULL },
-    { "boot", true, opt_boot, "order=DRIVES  e.g. order=dc", NULL },
-    { "netdev", true, opt_netdev, "type=tap,id=ID,ifname=IF[,br=BR]", NULL },
-    { "net", true, opt_net, "none", NULL },
-    { "machine", true, opt_machine,
-      "xenfv | pc,accel=xen [,max-ram-below-4g=SIZE]", NULL },
-    { "M", true, opt_machine, "same as -machine", NULL },
-    { "m", true, opt_memory, "MIB | SIZE[KMGT]  guest RAM", NULL },
-    { "smp", true, opt_smp, "N[,maxcpus=M]  vCPUs", NULL },
-    { "drive", true, opt_drive,
-      "file=P,if=ide|none,index=0-3,media=disk|cdrom,id=ID\n"
-      HELP_INDENT ",format=raw|qcow2,cache=MODE,readonly=on",
-      NULL },
-    { "no-acpi", false, opt_no_acpi, "guest without ACPI", NULL },
-    { "usb", false, opt_usb, "USB 1.1 controller (not emulated yet)",
-      NULL },
-    { "usbdevice", true, opt_usbdevice, "tablet (not emulated yet)", NULL },
-    { "incoming", true, opt_incoming, "fd:N  restore (not supported yet)",
-      NULL },
-    { "chroot", true, opt_chroot, "DIR  chroot after setup", NULL },
-    { "runas", true, opt_runas, "USER|UID:GID  drop privileges after setup",
-      NULL },
-    { "run-with", true, opt_run_with, "chroot=DIR,user=USER", NULL },
-    { "pidfile", true, opt_pidfile, "FILE  write the process id", NULL },
-    { "d", true, opt_debug_items, "ITEMS  debug logging", NULL },
-    { "D", true, opt_logfile, "FILE  log to FILE instead of stderr", NULL },
-    { "log-level", true, opt_log_level, "error|warning|info|debug", NULL },
-    { "kernel", true, NULL, NULL, "direct kernel boot is not supported; "
-      "remove kernel=/ramdisk=/cmdline= and boot from a disk or CD image" },
-    { "initrd", true, NULL, NULL, "direct kernel boot is not supported; "
-      "remove kernel=/ramdisk=/cmdline= and boot from a disk or CD image" },
-    { "append", true, NULL, NULL, "direct kernel boot is not supported; "
-      "remove kernel=/ramdisk=/cmdline= and boot from a disk or CD image" },
-    { "spice", true, NULL, NULL, NO_SPICE },
-    { "object", true, NULL, NULL,
-      "COLO (-object filters) is not supported; remove the colo_* settings" },
+    OPT("-h", "this help (also --help)", "-h", false, opt_help),
+    OPT("-help", NULL, "--help", false, opt_help),
+    OPT("-version", "the version (also --version)", "--version", false,
+        opt_version),
+    OPT("-xen-domid", "DOMID  the HVM domain to serve",
+        "-xen-domid 1", true, opt_xen_domid),
+    OPT("-xen-domid-restrict", "restrict Xen handles to the domain after setup",
+        "-xen-domid 1 -xen-domid-restrict", false, opt_xen_domid_restrict),
+    OPT("-xen-attach", "attach to the domain (the default)",
+        "-xen-attach", false, opt_xen_attach),
+    OPT("-no-shutdown", "(the default: Xen ends the domain)",
+        "-no-shutdown", false, opt_no_shutdown),
+    OPT("-S", "wait for QMP 'cont' before running", "-S", false,
+        opt_start_paused),
+    OPT("-chardev", "socket,id=ID,path=P|fd=N[,server=on][,wait=off]\n"
+        HELP_INDENT "| pty|stdio|null,id=ID | file,id=ID,path=P",
+        "-chardev socket,id=c,path=/run/q,server=on,wait=off", true,
+        opt_chardev),
+    OPT("-mon", "chardev=ID,mode=control  QMP monitor",
+        "-chardev pty,id=c -mon chardev=c,mode=control", true, opt_mon),
+    OPT("-qmp", "unix:PATH[,server=on,wait=off]  QMP monitor",
+        "-qmp unix:/run/q,server=on,wait=off", true, opt_qmp),
+    OPT("-nodefaults", "(the default)", "-nodefaults", false,
+        opt_noop),
+    OPT("-no-user-config", "(the default)", "-no-user-config", false,
+        opt_noop),
+    OPT("-name", "NAME  guest name (any string)", "-name -h", true,
+        opt_name),
+    OPT("-vnc", NULL, "-vnc none", true, opt_vnc),
+    OPT("-display", NULL, "-display none", true, opt_display),
+    OPT_WARN("-k", NOT_YET_KEYMAP, "KEYMAP  VNC keymap (en-us)",
+        "-k de", true, opt_keymap),
+    OPT("-serial",
+        "pty|null|none|stdio|file:PATH|unix:PATH|chardev:ID  COM1-4",
+        "-serial pty", true, opt_serial),
+    OPT("-nographic", "no graphical output", "-nographic", false,
+        opt_nographic),
+    OPT("-device", NULL, "-device ide-cd,drive=x,bus=ide.0,unit=0 "
+        "-drive if=none,id=x", true, opt_device),
+    OPT("-boot", "order=DRIVES  boot order, e.g. order=dc",
+        "-boot order=dc", true, opt_boot),
+    OPT("-netdev", NULL, "-netdev type=tap,id=n", true, opt_netdev),
+    OPT("-net", NULL, "-net none", true, opt_net),
+    OPT("-machine", NULL, "-xen-domid 1 -machine pc,accel=xen", true,
+        opt_machine),
+    OPT("-M", NULL, "-xen-domid 1 -M pc", true, opt_machine),
+    OPT("-m", "MIB | SIZE[KMGT]  guest RAM", "-m 48", true,
+        opt_memory),
+    OPT("-smp", "N[,maxcpus=M]  vCPUs", "-smp 2,maxcpus=4", true,
+        opt_smp),
+    OPT("-drive", "file=P,if=ide|none,index=0-3,media=disk|cdrom,id=ID\n"
+        HELP_INDENT ",format=raw|qcow2,cache=MODE,readonly=on",
+        "-drive file=/a.img,if=ide,index=0,media=disk,format=raw,"
+        "cache=writeback", true, opt_drive),
+    OPT_WARN("-no-acpi", "the PIIX4 power-management function "
+        "stays on the PCI bus (hvmloader still leaves out the ACPI tables)",
+        "no ACPI", "-no-acpi", false, opt_no_acpi),
+    OPT_WARN("-usb", NOT_YET_USB, "USB 1.1 controller", "-usb",
+        false, opt_usb),
+    OPT_WARN("-usbdevice", NOT_YET_USB, "tablet|mouse|keyboard",
+        "-usbdevice tablet", true, opt_usbdevice),
+    OPT("-chroot", "DIR  chroot after setup", "-chroot /var/empty",
+        true, opt_chroot),
+    OPT("-runas", "USER|UID:GID  drop privileges after setup",
+        "-runas 1000:1000", true, opt_runas),
+    OPT("-run-with", "chroot=DIR,user=USER  (libxl 4.20+)",
+        "-run-with chroot=/var/empty,user=nobody", true, opt_run_with),
+    OPT("-pidfile", "FILE  write the process id", "-pidfile /run/p",
+        true, opt_pidfile),
+    OPT("-d", "ITEMS  debug logging", "-d guest_errors", true,
+        opt_debug_items),
+    OPT("-D", "FILE  log to FILE instead of stderr", "-D /tmp/log",
+        true, opt_logfile),
+    OPT("-log-level", "error|warning|info|debug",
+        "-log-level debug", true, opt_log_level),
+    REFUSED("-incoming", "restoring device state is not supported yet; "
+            "start the domain afresh (xl create, not xl restore or "
+            "xl migrate)", "-incoming fd:9"),
+    REFUSED("-kernel", NO_KERNEL, "-kernel /boot/vmlinuz"),
+    REFUSED("-initrd", NO_KERNEL, "-initrd /boot/initrd.img"),
+    REFUSED("-append", NO_KERNEL, "-append console=ttyS0"),
+    REFUSED("-spice", NO_SPICE, "-spice port=6000"),
+    REFUSED("-object", "COLO (-object filters) is not supported; remove the "
+            "colo_* settings from the domain config",
+            "-object filter-mirror,id=m0,netdev=net0,queue=tx,outdev=c0"),
+    REFUSED("-monitor", "the human monitor is not provided; QMP's "
+            "human-monitor-command (xl qemu-monitor-command) answers info "
+            "commands", "-monitor /dev/null"),
+    REFUSED("-parallel", "no parallel port is emulated; remove -parallel "
+            "from device_model_args", "-parallel /dev/null"),
 };
 
 static const struct opt_def *
@@ -1657,13 +1603,29 @@ opt_lookup(const char *arg)
     if (arg[0] != '-') {
         return NULL;
     }
-    arg += arg[1] == '-' ? 2 : 1;
+    if (arg[1] == '-') {
+        arg++;
+    }
     for (i = 0; i < G_N_ELEMENTS(opt_defs); i++) {
-        if (strcmp(opt_defs[i].name, arg) == 0) {
+        if (strcmp(opt_defs[i].row.name, arg) == 0) {
             return &opt_defs[i];
         }
     }
     return NULL;
+}
+
+const struct dm_opt_row *
+dm_option_row(size_t i)
+{
+    if (i < G_N_ELEMENTS(opt_defs)) {
+        return &opt_defs[i].row;
+    }
+    i -= G_N_ELEMENTS(opt_defs);
+    if (i < G_N_ELEMENTS(device_defs)) {
+        return &device_defs[i].row;
+    }
+    i -= G_N_ELEMENTS(device_defs);
+    return i < nr_value_rows ? &value_rows[i] : NULL;
 }
 
 /* ---- checks that need the whole command line ------------------------- */
@@ -1800,14 +1762,15 @@ parse_args(struct parse_ctx *c, int argc, char *const *argv)
             return perr(c, "unknown option '%s' (hvmdm --help lists the "
                         "qemu-xen options it accepts)", argv[i]);
         }
-        if (def->reject) {
-            return perr(c, "%s", def->reject);
-        }
         if (def->has_arg && i + 1 >= argc) {
             return perr(c, "missing argument");
         }
-        if (def->handler(c, def->has_arg ? argv[++i] : NULL) < 0) {
+        if (row_apply(c, &def->row) < 0 ||
+            def->handler(c, def->has_arg ? argv[++i] : NULL) < 0) {
             return -1;
+        }
+        if (c->cfg->show_help || c->cfg->show_version) {
+            return 0;
         }
     }
     return 0;
@@ -1833,7 +1796,7 @@ dm_config_parse(struct dm_config *cfg, int argc, char *const *argv,
     int rc;
 
     rc = parse_args(&c, argc, argv);
-    if (rc == 0) {
+    if (rc == 0 && !cfg->show_help && !cfg->show_version) {
         rc = parse_finish(&c);
     }
     for (i = 0; i < c.nr_attach; i++) {
@@ -1842,14 +1805,22 @@ dm_config_parse(struct dm_config *cfg, int argc, char *const *argv,
     return rc;
 }
 
+/* The implemented rows: an option's own, then those of its values. */
 void
 dm_config_print_help(FILE *out)
 {
-    size_t i;
+    const struct dm_opt_row *r, *v;
+    size_t i, j;
 
-    for (i = 0; i < G_N_ELEMENTS(opt_defs); i++) {
-        if (opt_defs[i].help) {
-            fprintf(out, "  -%-20s %s\n", opt_defs[i].name, opt_defs[i].help);
+    for (i = 0; (r = dm_option_row(i)) && !r->value; i++) {
+        if (r->status == DM_OPT_IMPLEMENTED && r->help) {
+            fprintf(out, "  %-21s %s\n", r->name, r->help);
+        }
+        for (j = 0; (v = dm_option_row(j)); j++) {
+            if (v->value && strcmp(v->name, r->name) == 0 &&
+                v->status == DM_OPT_IMPLEMENTED && v->help) {
+                fprintf(out, "  %-21s %s\n", v->name, v->help);
+            }
         }
     }
 }
@@ -1905,6 +1876,9 @@ dm_config_free(struct dm_config *cfg)
     }
     for (i = 0; i < cfg->nr_monitors; i++) {
         g_free(cfg->monitors[i].chardev);
+    }
+    for (i = 0; i < cfg->nr_notes; i++) {
+        g_free(cfg->notes[i]);
     }
     free_net(cfg);
     dm_config_defaults(cfg);

@@ -162,7 +162,7 @@ T_TEST(options_libxl_restrict_restore)
                          "-mon", "chardev=libxl-cmd,mode=control",
                          "-smp", "2,maxcpus=4", "-net", "none",
                          "-xen-domid-restrict", "-chroot",
-                         "/var/run/xen/qemu-root-7", "-incoming", "fd:9",
+                         "/var/run/xen/qemu-root-7",
                          "-machine", "pc,accel=xen,suppress-vmdesc=on,"
                          "max-ram-below-4g=3758096384", "-m", "1G",
                          "-runas", "1000:1000"));
@@ -175,7 +175,6 @@ T_TEST(options_libxl_restrict_restore)
     T_EQ(cfg.maxcpus, 4);
     T_ASSERT(strcmp(cfg.chroot, "/var/run/xen/qemu-root-7") == 0);
     T_ASSERT(strcmp(cfg.runas, "1000:1000") == 0);
-    T_ASSERT(strcmp(cfg.incoming, "fd:9") == 0);
     T_ASSERT(strcmp(cfg.machine, "pc") == 0);
     T_ASSERT(!cfg.xen_platform);
     T_EQ(cfg.max_ram_below_4g, 0xe0000000u);
@@ -213,14 +212,12 @@ T_TEST(options_libxl_probe_and_run_with)
 {
     struct dm_config cfg;
 
-    expect_ok(&cfg, ARGS("-S", "-no-user-config", "-nodefaults",
-                         "-nographic", "-machine", "none,accel=xen",
-                         "-chardev",
-                         "socket,id=libxl-cmd,fd=3,server=on,wait=off",
-                         "-mon", "chardev=libxl-cmd,mode=control"));
-    T_ASSERT(strcmp(cfg.machine, "none") == 0);
-    T_ASSERT(!cfg.have_domid);
-    dm_config_free(&cfg);
+    expect_error(ARGS("-S", "-no-user-config", "-nodefaults",
+                      "-nographic", "-machine", "none,accel=xen",
+                      "-chardev",
+                      "socket,id=libxl-cmd,fd=3,server=on,wait=off",
+                      "-mon", "chardev=libxl-cmd,mode=control"),
+                 "-machine none: hvmdm always serves a domain");
 
     expect_ok(&cfg, ARGS("-xen-domid", "3", "-run-with",
                          "chroot=/var/run/xen/qemu-root-3",
@@ -250,7 +247,6 @@ T_TEST(options_comma_escape)
     T_ASSERT(strcmp(cfg.monitors[0].chardev, cfg.chardevs[0].id) == 0);
     dm_config_free(&cfg);
 
-    expect_error(ARGS("-name", "a,"), "trailing ','");
     expect_error(ARGS("-drive", "file=/a,,b,"), "trailing ','");
     expect_error(ARGS("-device", "e1000,,netdev=n"), "unknown device");
 }
@@ -331,13 +327,10 @@ T_TEST(options_drive_default_index)
 
 T_TEST(options_device_errors)
 {
-    expect_error(ARGS("-device", "rtl8139,id=nic0,netdev=net0"),
-                 "NIC model rtl8139 is not emulated; use model=e1000 in the "
-                 "vif spec");
     expect_error(ARGS("-device", "qxl-vga,vram_size_mb=64"),
-                 "vga=\"stdvga\"");
+                 "remove vga=\"qxl\"");
     expect_error(ARGS("-device", "lsi53c895a"), "hdX (not sdX)");
-    expect_error(ARGS("-device", "nec-usb-xhci,id=usb"), "usbversion=1");
+    expect_error(ARGS("-device", "nec-usb-xhci,id=usb"), "usbversion=");
     expect_error(ARGS("-device", "intel-hda"), "soundhw=");
     expect_error(ARGS("-device", "floppy"), "unknown device 'floppy'");
     expect_error(ARGS("-device", "e1000,id=nic0,netdev=net9"),
@@ -350,7 +343,8 @@ T_TEST(options_device_errors)
                  "cirrus-vga has 4, 8 or 16 MiB");
     expect_error(ARGS("-device", "VGA", "-device", "cirrus-vga"),
                  "a second display adapter");
-    expect_error(ARGS("-netdev", "user,id=n"), "type=user is not supported");
+    expect_error(ARGS("-netdev", "user,id=n"),
+                 "-netdev: only the tap device");
     expect_error(ARGS("-device", "e1000,netdev=n", "-device", "e1000,netdev=n",
                       "-netdev", "tap,id=n"), "used by two NICs");
     expect_error(ARGS("-netdev", "tap,id=n", "-netdev", "tap,id=n"),
@@ -407,7 +401,8 @@ T_TEST(options_process_errors)
     expect_error(ARGS("-serial", "chardev:nope"), "no -chardev has id=nope");
     expect_error(ARGS("-boot", "order=cc"), "repeated");
     expect_error(ARGS("-log-level", "loud"), "not a log level");
-    expect_error(ARGS("-display", "gtk"), "display 'gtk'");
+    expect_error(ARGS("-display", "gtk"), "-display: only none and sdl");
+    expect_error(ARGS("-incoming", "fd:9"), "xl create");
 }
 
 /* The small options and their defaults. */
