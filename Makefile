@@ -92,6 +92,23 @@ TEST_OBJS += tests/test-display.o
 TEST_OBJS += tests/test-hostile.o
 TEST_OBJS += tests/test-xen-platform.o
 
+# --- firmware/hvmloader: the pure parts are also linked into the tests
+FW_DIR := firmware/hvmloader
+FW_PURE += lib-common
+FW_PURE += pci-alloc
+FW_PURE += pci-route
+FW_PURE += e820
+FW_PURE += acpi
+FW_PURE += aml
+FW_PURE += smbios
+FW_PURE += mptable
+FW_PURE += bios-info
+FW_GEN := $(O)/firmware/gen
+FW_HOST_OBJS := $(addprefix $(O)/firmware/host/,$(addsuffix .o,$(FW_PURE)))
+FW_ASL := $(FW_DIR)/dsdt.asl $(FW_DIR)/links.asl $(FW_DIR)/isa.asl
+FW_HEX := $(FW_GEN)/dsdt.hex $(FW_GEN)/ssdt_s3.hex $(FW_GEN)/ssdt_s4.hex
+TEST_OBJS += tests/test-hvmloader.o
+
 BENCH_IOREQ_OBJS := bench/ioreq.o
 BENCH_IDE_OBJS := bench/ide.o tests/harness.o
 
@@ -115,7 +132,8 @@ $(DM_BIN): $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS))
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
-$(TEST_BIN): $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(TEST_OBJS))
+$(TEST_BIN): $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(TEST_OBJS)) \
+             $(FW_HOST_OBJS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
@@ -129,6 +147,31 @@ $(O)/bench/ide: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(BENCH_IDE_OBJS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+# The DSDT and SSDTs: iasl compiles them to C arrays (-tc); prt.asl and
+# cpus.asl are generated.
+$(FW_GEN)/dsdt.hex: $(FW_ASL) $(FW_DIR)/gen-asl.sh
+	@mkdir -p $(FW_GEN)
+	$(if $(Q),@echo "  IASL    $<")
+	$(Q)$(FW_DIR)/gen-asl.sh $(FW_GEN)
+	$(Q)cp $(FW_ASL) $(FW_GEN)/
+	$(Q)cd $(FW_GEN) && iasl -vs -tc -p dsdt dsdt.asl >iasl-dsdt.log 2>&1 || \
+	    { cat iasl-dsdt.log; exit 1; }
+	$(Q)! grep -E '^(Warning|Error|Remark)' $(FW_GEN)/iasl-dsdt.log
+
+$(FW_GEN)/%.hex: $(FW_DIR)/%.asl
+	@mkdir -p $(FW_GEN)
+	$(if $(Q),@echo "  IASL    $<")
+	$(Q)cp $< $(FW_GEN)/
+	$(Q)cd $(FW_GEN) && iasl -vs -tc -p $* $*.asl >iasl-$*.log 2>&1 || \
+	    { cat iasl-$*.log; exit 1; }
+
+$(O)/firmware/host/%.o: $(FW_DIR)/%.c config.mk
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $< (host)")
+	$(Q)$(CC) $(ALL_CFLAGS) -DHVMLOADER_HOST -I$(FW_GEN) -c -o $@ $<
+
+$(O)/firmware/host/aml.o: $(FW_HEX)
 
 check: $(TEST_BIN)
 	$(TEST_BIN) $(TESTS)
@@ -167,3 +210,4 @@ distclean: clean
 	rm -f config.mk config.h
 
 -include $(addprefix $(O)/,$(ALL_OBJS:.o=.d))
+-include $(FW_HOST_OBJS:.o=.d)
