@@ -1262,8 +1262,6 @@ dev_usb_hid(struct parse_ctx *c, struct dm_opts *o, const char *driver)
     "network card"
 #define NOT_YET_TAP "the tap device is not opened yet: the guest's " \
     "network is not connected"
-#define NOT_YET_PLATFORM "the Xen platform PCI device is not emulated " \
-    "yet: the guest's PV drivers stay idle and it uses the emulated disks"
 #define NOT_YET_USB "USB is not emulated yet: the guest has no USB " \
     "controller, tablet, mouse or keyboard (the PS/2 ones work)"
 #define NOT_YET_VNC "VNC is not implemented yet: no VNC server listens (" \
@@ -1316,7 +1314,7 @@ static const struct device_def device_defs[] = {
         "e1000,netdev=ID[,mac=M]  Intel 82540EM NIC",
         "-device e1000,id=nic0,netdev=net0,mac=00:16:3e:00:00:01 "
         "-netdev type=tap,id=net0" }, dev_nic },
-    { { "-device", "xen-platform", DM_OPT_WARN, NOT_YET_PLATFORM,
+    { { "-device", "xen-platform", DM_OPT_IMPLEMENTED, NULL,
         "xen-platform  Xen platform PCI device",
         "-device xen-platform" }, dev_xen_platform },
     { { "-device", "VGA", DM_OPT_WARN, NOT_YET_DISPLAY,
@@ -1452,7 +1450,7 @@ static const struct dm_opt_row value_rows[] = {
       "-display sdl" },
     { "-display", "*", DM_OPT_REFUSED, "only none and sdl are accepted; "
       WORKS_CONSOLE, NULL, "-display gtk" },
-    { "-machine", "xenfv", DM_OPT_WARN, NOT_YET_PLATFORM,
+    { "-machine", "xenfv", DM_OPT_IMPLEMENTED, NULL,
       "xenfv[,max-ram-below-4g=SIZE]  i440FX PC with the Xen platform device",
       "-xen-domid 1 -machine xenfv,suppress-vmdesc=on" },
     { "-machine", "pc", DM_OPT_IMPLEMENTED, NULL,
