@@ -73,6 +73,7 @@ TEST_OBJS += tests/replay.o
 TEST_OBJS += tests/probe.o
 TEST_OBJS += tests/test-iomap.o
 TEST_OBJS += tests/test-ioreq.o
+TEST_OBJS += tests/test-loop.o
 TEST_OBJS += tests/test-gmem.o
 TEST_OBJS += tests/test-core.o
 TEST_OBJS += tests/test-uart.o

@@ -49,6 +49,9 @@ struct ioreq_svc {
     unsigned int nr_vcpus;
     int buf_port;
     GHashTable *vcpu_of_port;       /* local port -> vcpu + 1 */
+    bool *fired;                    /* per vCPU: its port was read */
+    uint64_t *ahead;                /* per vCPU: served before its event */
+    uint64_t *served;               /* per vCPU: synchronous requests */
     struct ioreq_stats stats;
     uint8_t bounce[IOREQ_MAX_REP_BYTES];
 };
@@ -68,6 +71,9 @@ ioreq_svc_new(struct dm *dm)
     s->nr_vcpus = hv->ops->nr_vcpus(hv);
     s->buf_port = s->buf ? hv->ops->buf_port(hv) : -1;
     s->vcpu_of_port = g_hash_table_new(g_direct_hash, g_direct_equal);
+    s->fired = g_new0(bool, s->nr_vcpus);
+    s->ahead = g_new0(uint64_t, s->nr_vcpus);
+    s->served = g_new0(uint64_t, s->nr_vcpus);
     for (v = 0; v < s->nr_vcpus; v++) {
         g_hash_table_insert(s->vcpu_of_port,
                             GINT_TO_POINTER(hv->ops->vcpu_port(hv, v)),
@@ -87,6 +93,9 @@ ioreq_svc_free(struct ioreq_svc *s)
         s->dm->ioreq = NULL;
     }
     g_hash_table_destroy(s->vcpu_of_port);
+    g_free(s->fired);
+    g_free(s->ahead);
+    g_free(s->served);
     g_free(s);
 }
 
@@ -562,23 +571,22 @@ slot_flags(ioreq_t *slot)
     return (uint8_t *)slot + IOREQ_FLAGS_OFFSET;
 }
 
-void
-ioreq_svc_handle_vcpu(struct ioreq_svc *s, unsigned int vcpu)
+static unsigned int
+slot_state(ioreq_t *slot)
+{
+    return __atomic_load_n(slot_flags(slot), __ATOMIC_ACQUIRE) &
+           IOREQ_STATE_MASK;
+}
+
+/* Serve vCPU vcpu's slot, which was READY. */
+static void
+serve_slot(struct ioreq_svc *s, unsigned int vcpu)
 {
     struct hv *hv = s->dm->hv;
-    ioreq_t *slot, req;
-    uint8_t *flags, f;
+    ioreq_t *slot = &s->slots[vcpu], req;
+    uint8_t *flags = slot_flags(slot);
+    uint8_t f = __atomic_load_n(flags, __ATOMIC_ACQUIRE);
 
-    if (vcpu >= s->nr_vcpus) {
-        return;
-    }
-    slot = &s->slots[vcpu];
-    flags = slot_flags(slot);
-    f = __atomic_load_n(flags, __ATOMIC_ACQUIRE);
-    if ((f & IOREQ_STATE_MASK) != STATE_IOREQ_READY) {
-        s->stats.spurious++;
-        return;
-    }
     /* See READY, then read the contents: once, into our own copy. */
     memcpy(&req, slot, sizeof(req));
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -587,6 +595,7 @@ ioreq_svc_handle_vcpu(struct ioreq_svc *s, unsigned int vcpu)
 
     ioreq_svc_drain_buffered(s);
     s->stats.sync++;
+    s->served[vcpu]++;
     ioreq_dispatch(s, &req);
 
     f = __atomic_load_n(flags, __ATOMIC_ACQUIRE);
@@ -604,24 +613,103 @@ ioreq_svc_handle_vcpu(struct ioreq_svc *s, unsigned int vcpu)
 }
 
 void
-ioreq_svc_event(struct ioreq_svc *s)
+ioreq_svc_handle_vcpu(struct ioreq_svc *s, unsigned int vcpu)
 {
-    struct hv *hv = s->dm->hv;
-    int port = hv->ops->evtchn_pending(hv);
-    gpointer v;
-
-    if (port < 0) {
+    if (vcpu >= s->nr_vcpus) {
         return;
     }
-    hv->ops->evtchn_unmask(hv, port);
-    if (port == s->buf_port) {
-        ioreq_svc_drain_buffered(s);
-        return;
-    }
-    v = g_hash_table_lookup(s->vcpu_of_port, GINT_TO_POINTER(port));
-    if (!v) {
+    if (slot_state(&s->slots[vcpu]) != STATE_IOREQ_READY) {
         s->stats.spurious++;
         return;
     }
-    ioreq_svc_handle_vcpu(s, GPOINTER_TO_UINT(v) - 1);
+    serve_slot(s, vcpu);
+}
+
+/*
+ * Read every pending port (bounded: the event-channel device queues at
+ * most one event per masked port) and unmask it; note which vCPUs fired.
+ */
+static void
+read_ports(struct ioreq_svc *s)
+{
+    struct hv *hv = s->dm->hv;
+    unsigned int guard;
+    gpointer v;
+    int port;
+
+    for (guard = 0; guard < 2 * (s->nr_vcpus + 1); guard++) {
+        port = hv->ops->evtchn_pending(hv);
+        if (port < 0) {
+            return;
+        }
+        hv->ops->evtchn_unmask(hv, port);
+        s->stats.events++;
+        if (port == s->buf_port) {
+            continue;
+        }
+        v = g_hash_table_lookup(s->vcpu_of_port, GINT_TO_POINTER(port));
+        if (!v) {
+            s->stats.spurious++;
+            continue;
+        }
+        s->fired[GPOINTER_TO_UINT(v) - 1] = true;
+    }
+}
+
+/*
+ * One vCPU after its port was read (fired) or not: a READY slot is served
+ * either way; a port whose slot is idle was answered ahead of its event
+ * (by a re-check or the spin), or is spurious.
+ */
+static unsigned int
+scan_vcpu(struct ioreq_svc *s, unsigned int v)
+{
+    bool fired = s->fired[v];
+
+    s->fired[v] = false;
+    if (slot_state(&s->slots[v]) == STATE_IOREQ_READY) {
+        if (!fired) {
+            s->ahead[v]++;
+        }
+        serve_slot(s, v);
+        return 1;
+    }
+    if (fired) {
+        if (s->ahead[v]) {
+            s->ahead[v]--;
+            s->stats.early++;
+        } else {
+            s->stats.spurious++;
+        }
+    }
+    return 0;
+}
+
+unsigned int
+ioreq_svc_event(struct ioreq_svc *s)
+{
+    unsigned int served, v;
+
+    read_ports(s);
+    served = ioreq_svc_drain_buffered(s);
+    for (v = 0; v < s->nr_vcpus; v++) {
+        served += scan_vcpu(s, v);
+    }
+    return served;
+}
+
+bool
+ioreq_svc_peek(const struct ioreq_svc *s)
+{
+    unsigned int v;
+
+    for (v = 0; v < s->nr_vcpus; v++) {
+        if (slot_state(&s->slots[v]) == STATE_IOREQ_READY) {
+            return true;
+        }
+    }
+    return s->buf && __atomic_load_n(&s->buf->read_pointer,
+                                     __ATOMIC_ACQUIRE) !=
+                     __atomic_load_n(&s->buf->write_pointer,
+                                     __ATOMIC_ACQUIRE);
 }

@@ -7,6 +7,7 @@
 #ifndef DM_IOREQ_H
 #define DM_IOREQ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct dm;
@@ -15,6 +16,8 @@ struct ioreq_svc;
 struct ioreq_stats {
     uint64_t sync;
     uint64_t buffered;
+    uint64_t events;        /* event-channel ports read */
+    uint64_t early;         /* ports whose request was served before */
     uint64_t malformed;
     uint64_t spurious;
     uint64_t badness;       /* slot state changed under us */
@@ -27,8 +30,14 @@ struct ioreq_stats {
 struct ioreq_svc *ioreq_svc_new(struct dm *dm);
 void ioreq_svc_free(struct ioreq_svc *s);
 
-/* The hypervisor's event channel fired: handle every pending port. */
-void ioreq_svc_event(struct ioreq_svc *s);
+/*
+ * The hypervisor's event channel fired: read and unmask every pending
+ * port, drain the buffered ring and serve every READY slot, whichever port
+ * fired. Returns the requests served.
+ */
+unsigned int ioreq_svc_event(struct ioreq_svc *s);
+/* A READY slot or buffered request waits (shared memory only). */
+bool ioreq_svc_peek(const struct ioreq_svc *s);
 /* Handle the synchronous slot of one vCPU (called for its port). */
 void ioreq_svc_handle_vcpu(struct ioreq_svc *s, unsigned int vcpu);
 /* Drain the buffered ring; returns the number of requests handled. */

@@ -1,7 +1,11 @@
 /*
  * The main loop on GLib's default context: a timer source driven by the
  * machine's timer list, fd watches, and a completion queue that worker
- * threads feed through an eventfd.
+ * threads feed through an eventfd. hvmdm runs the iteration itself
+ * (prepare, query, poll, check, dispatch: GLib's own steps) so that the
+ * event channel's fd, polled together with GLib's, is served straight from
+ * the poll result: every pending port and slot, then a re-check of the
+ * slots before the next sleep, and optionally a short adaptive spin.
  */
 #include "dm/loop.h"
 
@@ -10,6 +14,7 @@
 #include <glib-unix.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dm/log.h"
@@ -21,13 +26,27 @@ struct dm_post_item {
     void *opaque;
 };
 
+struct dm_fast {
+    int fd;
+    const struct dm_loop_fast_ops *ops;
+    void *opaque;
+};
+
 struct dm_loop {
-    GMainLoop *main_loop;
     GSource *timer_src;
     int post_fd;
     unsigned int post_watch;
     GMutex post_lock;
     GQueue posted;
+    bool quit;
+    struct dm_fast fast;
+    GPollFD *fds;
+    gint fds_cap;
+    uint64_t spin_max_ns;       /* 0: no spin */
+    uint64_t spin_ns;           /* the adaptive budget now */
+    bool served;                /* the last iteration served fast work */
+    GList *watches;             /* struct dm_fd_watch, for the stats */
+    struct dm_loop_stats stats;
 };
 
 struct dm_timer_source {
@@ -65,7 +84,10 @@ timer_src_check(GSource *src)
 static gboolean
 timer_src_dispatch(GSource *src, GSourceFunc cb, gpointer data)
 {
-    dm_timers_run(((struct dm_timer_source *)src)->dm);
+    struct dm *dm = ((struct dm_timer_source *)src)->dm;
+
+    dm->loop->stats.timer_runs++;
+    dm_timers_run(dm);
     return G_SOURCE_CONTINUE;
 }
 
@@ -102,7 +124,7 @@ dm_loop_init(struct dm *dm)
     }
     g_mutex_init(&l->post_lock);
     g_queue_init(&l->posted);
-    l->main_loop = g_main_loop_new(NULL, FALSE);
+    l->fast.fd = -1;
     ts = (struct dm_timer_source *)g_source_new(&timer_src_funcs,
                                                 sizeof(*ts));
     ts->dm = dm;
@@ -125,14 +147,20 @@ dm_loop_fini(struct dm *dm)
     dm_loop_unwatch(dm, l->post_watch);
     g_source_destroy(l->timer_src);
     g_source_unref(l->timer_src);
-    g_main_loop_unref(l->main_loop);
     close(l->post_fd);
     g_mutex_clear(&l->post_lock);
+    g_list_free(l->watches);
+    g_free(l->fds);
     g_free(l);
     dm->loop = NULL;
 }
 
+/* ---- fd watches ------------------------------------------------------ */
+
 struct dm_fd_watch {
+    struct dm_loop *loop;
+    int fd;
+    uint64_t fired;
     dm_fd_cb *cb;
     void *opaque;
 };
@@ -142,8 +170,18 @@ fd_watch_cb(gint fd, GIOCondition cond, gpointer data)
 {
     struct dm_fd_watch *w = data;
 
+    w->fired++;
     w->cb(w->opaque);
     return G_SOURCE_CONTINUE;
+}
+
+static void
+fd_watch_free(gpointer data)
+{
+    struct dm_fd_watch *w = data;
+
+    w->loop->watches = g_list_remove(w->loop->watches, w);
+    g_free(w);
 }
 
 unsigned int
@@ -151,10 +189,13 @@ dm_loop_watch_fd(struct dm *dm, int fd, dm_fd_cb *cb, void *opaque)
 {
     struct dm_fd_watch *w = g_new0(struct dm_fd_watch, 1);
 
+    w->loop = dm->loop;
+    w->fd = fd;
     w->cb = cb;
     w->opaque = opaque;
+    dm->loop->watches = g_list_prepend(dm->loop->watches, w);
     return g_unix_fd_add_full(G_PRIORITY_DEFAULT, fd, G_IO_IN, fd_watch_cb,
-                              w, g_free);
+                              w, fd_watch_free);
 }
 
 void
@@ -164,6 +205,8 @@ dm_loop_unwatch(struct dm *dm, unsigned int id)
         g_source_remove(id);
     }
 }
+
+/* ---- completions from worker threads --------------------------------- */
 
 void
 dm_post(struct dm *dm, dm_post_cb *cb, void *opaque)
@@ -199,24 +242,272 @@ dm_run_posted(struct dm *dm)
         g_free(item);
         n++;
     }
+    l->stats.posted += n;
     return n;
+}
+
+/* ---- the fast path --------------------------------------------------- */
+
+/* Passes of serve + re-check in one go before GLib gets its turn. */
+#define FAST_MAX_PASSES 64
+/* The adaptive spin starts at max / 8 and halves down to nothing. */
+#define SPIN_START_SHIFT 3
+#define SPIN_MIN_NS 500
+
+static uint64_t
+mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void
+dm_loop_set_fast(struct dm *dm, int fd, const struct dm_loop_fast_ops *ops,
+                 void *opaque)
+{
+    struct dm_loop *l = dm->loop;
+
+    l->fast.fd = ops ? fd : -1;
+    l->fast.ops = fd >= 0 ? ops : NULL;
+    l->fast.opaque = opaque;
+    l->served = false;
+}
+
+void
+dm_loop_set_spin(struct dm *dm, uint64_t max_ns)
+{
+    dm->loop->spin_max_ns = max_ns;
+    dm->loop->spin_ns = max_ns >> SPIN_START_SHIFT;
+}
+
+uint64_t
+dm_loop_spin_now(const struct dm *dm)
+{
+    return dm->loop->spin_ns;
+}
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static bool
+fast_peek(struct dm_loop *l)
+{
+    return l->fast.ops && l->fast.ops->peek &&
+           l->fast.ops->peek(l->fast.opaque);
+}
+
+/*
+ * Serve, then re-check the shared memory before going back to sleep: a
+ * request that became ready while we served is taken now, in this
+ * wake-up. Bounded, so GLib's sources get their turn under a request storm.
+ */
+static unsigned int
+fast_serve(struct dm_loop *l)
+{
+    unsigned int total = 0, pass, n;
+
+    for (pass = 0; pass < FAST_MAX_PASSES && l->fast.ops; pass++) {
+        n = l->fast.ops->serve(l->fast.opaque);
+        total += n;
+        if (pass > 0) {
+            l->stats.rechecks += n;
+        }
+        if (!fast_peek(l)) {
+            break;
+        }
+    }
+    l->stats.fast_served += total;
+    return total;
+}
+
+static void
+spin_grow(struct dm_loop *l)
+{
+    uint64_t next = l->spin_ns ? l->spin_ns * 2 :
+                                 l->spin_max_ns >> SPIN_START_SHIFT;
+
+    l->spin_ns = MIN(MAX(next, SPIN_MIN_NS), l->spin_max_ns);
+}
+
+static void
+spin_shrink(struct dm_loop *l)
+{
+    l->spin_ns /= 2;
+    if (l->spin_ns < SPIN_MIN_NS) {
+        l->spin_ns = 0;
+    }
+}
+
+/*
+ * Right after serving, spin on peek() for the adaptive budget. True if
+ * work came (served here); false if the budget ran out.
+ */
+static bool
+fast_spin(struct dm_loop *l, unsigned int *served)
+{
+    uint64_t t0, t;
+
+    if (!l->served || !l->spin_ns || !l->fast.ops || !l->fast.ops->peek) {
+        return false;
+    }
+    l->stats.spins++;
+    t0 = mono_ns();
+    do {
+        if (fast_peek(l)) {
+            l->stats.spin_hits++;
+            l->stats.spin_ns += mono_ns() - t0;
+            *served += fast_serve(l);
+            return true;
+        }
+        cpu_relax();
+        t = mono_ns();
+    } while (t - t0 < l->spin_ns);
+    l->stats.spin_ns += t - t0;
+    return false;
+}
+
+/* After a sleep that the fast fd ended: adapt the spin to its length. */
+static void
+spin_adapt(struct dm_loop *l, bool spun, uint64_t slept_ns)
+{
+    if (!l->spin_max_ns) {
+        return;
+    }
+    if (slept_ns <= l->spin_max_ns) {
+        spin_grow(l);
+    } else if (spun || l->spin_ns) {
+        spin_shrink(l);
+    }
+}
+
+/* ---- one iteration --------------------------------------------------- */
+
+/* GLib's sources and timeout, plus the fast fd at the end of the array. */
+static gint
+loop_query(struct dm_loop *l, GMainContext *ctx, gint prio, gint *timeout)
+{
+    gint n;
+
+    for (;;) {
+        n = g_main_context_query(ctx, prio, timeout, l->fds, l->fds_cap);
+        if (n < l->fds_cap) {
+            break;
+        }
+        l->fds_cap = MAX(n + 1, 2 * l->fds_cap);
+        l->fds = g_renew(GPollFD, l->fds, l->fds_cap);
+    }
+    l->fds[n].fd = l->fast.fd;
+    l->fds[n].events = G_IO_IN;
+    l->fds[n].revents = 0;
+    return n;
+}
+
+static void
+loop_once(struct dm_loop *l, GMainContext *ctx, bool may_block)
+{
+    gint prio, timeout, n, nfds;
+    unsigned int served = 0;
+    bool spun = false;
+    uint64_t t0 = 0;
+
+    if (l->served && fast_peek(l)) {
+        served += fast_serve(l);            /* came while we served */
+    }
+    if (g_main_context_prepare(ctx, &prio) || served) {
+        may_block = false;
+    }
+    n = loop_query(l, ctx, prio, &timeout);
+    nfds = n + (l->fast.fd >= 0);
+    if (!may_block) {
+        timeout = 0;
+    } else if (timeout != 0) {
+        spun = l->served && l->spin_ns;
+        if (fast_spin(l, &served)) {
+            timeout = 0;
+        }
+    }
+    l->stats.iterations++;
+    if (timeout != 0) {
+        l->stats.sleeps++;
+        t0 = mono_ns();
+    }
+    if (g_poll(l->fds, (guint)nfds, timeout) > 0 && nfds > n &&
+        l->fds[n].revents) {
+        l->stats.fast_events++;
+        if (timeout != 0) {
+            spin_adapt(l, spun, mono_ns() - t0);
+        }
+        served += fast_serve(l);
+    }
+    l->served = served > 0;
+    if (g_main_context_check(ctx, prio, l->fds, n)) {
+        g_main_context_dispatch(ctx);
+    }
 }
 
 int
 dm_loop_run(struct dm *dm)
 {
-    g_main_loop_run(dm->loop->main_loop);
+    struct dm_loop *l = dm->loop;
+    GMainContext *ctx = g_main_context_default();
+
+    if (!g_main_context_acquire(ctx)) {
+        DM_ERR("main loop: GLib's context is owned by another thread");
+        return -EBUSY;
+    }
+    l->quit = false;
+    while (!l->quit) {
+        loop_once(l, ctx, true);
+    }
+    g_main_context_release(ctx);
     return 0;
 }
 
 void
 dm_loop_quit(struct dm *dm)
 {
-    g_main_loop_quit(dm->loop->main_loop);
+    dm->loop->quit = true;
+    g_main_context_wakeup(NULL);
 }
 
 void
 dm_loop_iterate(struct dm *dm, int may_block)
 {
-    g_main_context_iteration(NULL, may_block != 0);
+    GMainContext *ctx = g_main_context_default();
+
+    if (!g_main_context_acquire(ctx)) {
+        return;
+    }
+    loop_once(dm->loop, ctx, may_block != 0);
+    g_main_context_release(ctx);
+}
+
+const struct dm_loop_stats *
+dm_loop_stats(const struct dm *dm)
+{
+    return &dm->loop->stats;
+}
+
+void
+dm_loop_foreach_source(const struct dm *dm, dm_loop_source_cb *cb,
+                       void *opaque)
+{
+    const struct dm_loop *l = dm->loop;
+    const GList *it;
+
+    cb(opaque, "event-channel", l->fast.fd, l->stats.fast_events);
+    cb(opaque, "timers", -1, l->stats.timer_runs);
+    for (it = l->watches; it; it = it->next) {
+        const struct dm_fd_watch *w = it->data;
+
+        cb(opaque, w->fd == l->post_fd ? "completions" : "fd", w->fd,
+           w->fired);
+    }
 }

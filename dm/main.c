@@ -52,7 +52,7 @@ struct app {
     struct dm *dm;
     struct qmp *qmp;
     struct runas runas;
-    unsigned int evtchn_watch;
+    bool evtchn_watched;            /* the loop serves the event channel */
     gint64 start_us;                /* monotonic, at process start */
     bool ran;                       /* has been running once */
     unsigned int signal_src[3];
@@ -234,22 +234,42 @@ check_supported(struct app *a)
     return 0;
 }
 
-static void
-on_evtchn(void *opaque)
+static unsigned int
+evtchn_serve(void *opaque)
 {
-    ioreq_svc_event(opaque);
+    return ioreq_svc_event(opaque);
 }
+
+static bool
+evtchn_peek(void *opaque)
+{
+    return ioreq_svc_peek(opaque);
+}
+
+/* The event channel is the loop's fast path (dm/loop.h). */
+static const struct dm_loop_fast_ops evtchn_fast_ops = {
+    .serve = evtchn_serve,
+    .peek = evtchn_peek,
+};
 
 static int
 watch_evtchn(struct app *a)
 {
-    a->evtchn_watch = dm_loop_watch_fd(a->dm,
-                                       a->hv->ops->evtchn_fd(a->hv),
-                                       on_evtchn, a->dm->ioreq);
-    if (!a->evtchn_watch) {
-        return app_error(a, "cannot watch the event channel fd");
+    int fd = a->hv->ops->evtchn_fd(a->hv);
+
+    if (fd < 0) {
+        return app_error(a, "no event channel fd to watch");
     }
+    dm_loop_set_fast(a->dm, fd, &evtchn_fast_ops, a->dm->ioreq);
+    a->evtchn_watched = true;
     return 0;
+}
+
+static void
+unwatch_evtchn(struct app *a)
+{
+    dm_loop_set_fast(a->dm, -1, NULL, NULL);
+    a->evtchn_watched = false;
 }
 
 /* ---- QMP and the run state ------------------------------------------- */
@@ -278,9 +298,8 @@ on_run_state(void *opaque, enum qmp_run_state old, enum qmp_run_state state)
 {
     struct app *a = opaque;
 
-    if (state == QMP_RUN_PAUSED && a->evtchn_watch) {
-        dm_loop_unwatch(a->dm, a->evtchn_watch);
-        a->evtchn_watch = 0;
+    if (state == QMP_RUN_PAUSED && a->evtchn_watched) {
+        unwatch_evtchn(a);
     } else if (old == QMP_RUN_PAUSED && watch_evtchn(a) < 0) {
         DM_ERR("%s", a->err);
     }
@@ -391,8 +410,8 @@ teardown(struct app *a)
             g_source_remove(a->signal_src[i]);
         }
     }
-    if (a->evtchn_watch) {
-        dm_loop_unwatch(a->dm, a->evtchn_watch);
+    if (a->evtchn_watched) {
+        unwatch_evtchn(a);
     }
     qmp_free(a->qmp);           /* connections, sockets, fd sets */
     dm_free(a->dm);             /* devices, ioreq service, loop, maps */

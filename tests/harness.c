@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -48,6 +49,8 @@ struct t_hv {
     uint64_t ram_size;
     uint8_t *holes;                 /* one byte per RAM page: unpopulated */
     GQueue pending;
+    GMutex pending_lock;            /* t_post_* may run on another thread */
+    int evt_fd;                     /* readable while ports are pending */
     GArray *ranges;                 /* struct t_range, as Xen keeps them */
     GString *log;
     uint8_t isa[16];
@@ -100,18 +103,37 @@ thv_nr_vcpus(struct hv *hv)
 static int
 thv_evtchn_fd(struct hv *hv)
 {
-    return -1;
+    return to_thv(hv)->evt_fd;
 }
 
+/* Like /dev/xen/evtchn: one port per read, the fd readable while any. */
 static int
 thv_evtchn_pending(struct hv *hv)
 {
     struct t_hv *h = to_thv(hv);
+    uint64_t n;
+    int port = -1;
 
-    if (g_queue_is_empty(&h->pending)) {
-        return -1;
+    g_mutex_lock(&h->pending_lock);
+    if (!g_queue_is_empty(&h->pending)) {
+        port = GPOINTER_TO_INT(g_queue_pop_head(&h->pending));
     }
-    return GPOINTER_TO_INT(g_queue_pop_head(&h->pending));
+    if (g_queue_is_empty(&h->pending) && read(h->evt_fd, &n, sizeof(n)) < 0) {
+        T_ASSERT(errno == EAGAIN);
+    }
+    g_mutex_unlock(&h->pending_lock);
+    return port;
+}
+
+static void
+thv_raise(struct t_hv *h, int port)
+{
+    uint64_t one = 1;
+
+    g_mutex_lock(&h->pending_lock);
+    g_queue_push_tail(&h->pending, GINT_TO_POINTER(port));
+    T_ASSERT(write(h->evt_fd, &one, sizeof(one)) == sizeof(one));
+    g_mutex_unlock(&h->pending_lock);
 }
 
 static void
@@ -351,6 +373,8 @@ thv_destroy(struct hv *hv)
     munmap(h->ram, h->ram_size);
     g_free(h->holes);
     g_queue_clear(&h->pending);
+    g_mutex_clear(&h->pending_lock);
+    close(h->evt_fd);
     g_array_free(h->ranges, TRUE);
     g_string_free(h->log, TRUE);
     g_hash_table_destroy(h->xs);
@@ -424,6 +448,9 @@ thv_new(const struct t_opts *opts)
         g_hash_table_insert(h->xs, g_strdup(kv[0]), g_strdup(kv[1]));
     }
     g_queue_init(&h->pending);
+    g_mutex_init(&h->pending_lock);
+    h->evt_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    T_ASSERT(h->evt_fd >= 0);
     for (unsigned int v = 0; v < h->nr_vcpus; v++) {
         h->sync[v].vp_eport = T_VCPU_PORT0 + v;
     }
@@ -530,7 +557,7 @@ t_request(struct t_machine *t, const ioreq_t *req)
     slot->vp_eport = port;
     slot->state = STATE_IOREQ_NONE;
     slot_set_state(slot, STATE_IOREQ_READY);
-    g_queue_push_tail(&h->pending, GINT_TO_POINTER((int)port));
+    thv_raise(h, (int)port);
     ioreq_svc_event(t->dm->ioreq);
     if (slot_state(slot) != STATE_IORESP_READY) {
         t_fail(__FILE__, __LINE__, "no response: slot state %u",
@@ -541,6 +568,62 @@ t_request(struct t_machine *t, const ioreq_t *req)
     memcpy(&done, slot, sizeof(done));
     slot_set_state(slot, STATE_IOREQ_NONE);
     return done;
+}
+
+void
+t_post_request(struct t_machine *t, unsigned int vcpu, const ioreq_t *req,
+               bool raise)
+{
+    struct t_hv *h = t->hv;
+    ioreq_t *slot;
+    uint32_t port;
+
+    T_ASSERT(vcpu < h->nr_vcpus);
+    slot = &h->sync[vcpu];
+    port = slot->vp_eport;
+    T_EQ(slot_state(slot), STATE_IOREQ_NONE);
+    memcpy(slot, req, sizeof(*slot));
+    slot->vp_eport = port;
+    slot->state = STATE_IOREQ_NONE;
+    slot_set_state(slot, STATE_IOREQ_READY);
+    if (raise) {
+        thv_raise(h, (int)port);
+    }
+}
+
+void
+t_raise_port(struct t_machine *t, unsigned int vcpu)
+{
+    T_ASSERT(vcpu < t->hv->nr_vcpus);
+    thv_raise(t->hv, (int)t->hv->sync[vcpu].vp_eport);
+}
+
+void
+t_raise_buf_port(struct t_machine *t)
+{
+    thv_raise(t->hv, T_BUF_PORT);
+}
+
+bool
+t_take_response(struct t_machine *t, unsigned int vcpu, ioreq_t *out)
+{
+    ioreq_t *slot;
+
+    T_ASSERT(vcpu < t->hv->nr_vcpus);
+    slot = &t->hv->sync[vcpu];
+    if (slot_state(slot) != STATE_IORESP_READY) {
+        return false;
+    }
+    memcpy(out, slot, sizeof(*out));
+    slot_set_state(slot, STATE_IOREQ_NONE);
+    return true;
+}
+
+unsigned int
+t_notified(struct t_machine *t, unsigned int vcpu)
+{
+    T_ASSERT(vcpu < t->hv->nr_vcpus);
+    return t->hv->notified[t->hv->sync[vcpu].vp_eport];
 }
 
 static uint64_t
@@ -843,7 +926,7 @@ t_buf_push(struct t_machine *t, uint32_t addr, unsigned int size,
 void
 t_buf_kick(struct t_machine *t)
 {
-    g_queue_push_tail(&t->hv->pending, GINT_TO_POINTER(T_BUF_PORT));
+    thv_raise(t->hv, T_BUF_PORT);
     ioreq_svc_event(t->dm->ioreq);
 }
 

@@ -95,6 +95,19 @@ void t_movs_to_mmio(struct t_machine *t, uint64_t mmio, unsigned int size,
 ioreq_t *t_slot(struct t_machine *t, unsigned int vcpu);
 /* Raw synchronous request: fills slot, kicks, returns the completed slot. */
 ioreq_t t_request(struct t_machine *t, const ioreq_t *req);
+/*
+ * Xen's side without running the service: fill vCPU vcpu's slot and set
+ * READY, raising its port on the event-channel fd if raise (the loop's
+ * fast path serves it). Thread-safe against the loop thread.
+ */
+void t_post_request(struct t_machine *t, unsigned int vcpu, const ioreq_t *req,
+                    bool raise);
+void t_raise_port(struct t_machine *t, unsigned int vcpu);
+void t_raise_buf_port(struct t_machine *t);
+/* IORESP_READY: copy the slot out and set it back to NONE. */
+bool t_take_response(struct t_machine *t, unsigned int vcpu, ioreq_t *out);
+/* Notifications the service sent on vCPU vcpu's port. */
+unsigned int t_notified(struct t_machine *t, unsigned int vcpu);
 /* Buffered ring: queue a write (size 8 takes two slots), then kick. */
 bool t_buf_push(struct t_machine *t, uint32_t addr, unsigned int size,
                 uint64_t data);
