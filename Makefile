@@ -92,6 +92,7 @@ TEST_OBJS += tests/test-fuzz.o
 TEST_OBJS += tests/test-display.o
 TEST_OBJS += tests/test-hostile.o
 TEST_OBJS += tests/test-xen-platform.o
+TEST_OBJS += tests/test-hostile-block.o
 
 # --- firmware/hvmloader: the pure parts are also linked into the tests
 FW_DIR := firmware/hvmloader

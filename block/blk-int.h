@@ -19,6 +19,15 @@ struct blk_req;
 
 /* Backing chains longer than this are refused (a loop, or hostile). */
 #define BLK_MAX_BACKING_DEPTH 16
+/*
+ * Metadata one drive's whole chain may pin (format tables and caches,
+ * charged by the format driver at open): one qcow2 image at the format's
+ * own limits (32 MiB L1, 8 MiB refcount table, 2 MiB clusters) fits.
+ */
+#define BLK_CHAIN_MEM_MAX   (96ull << 20)
+/* Largest buffer one request allocates in the block layer (bounce and
+ * format buffers); longer requests are streamed in pieces this size. */
+#define BLK_REQ_CHUNK       (1u << 20)
 
 struct blk_driver {
     const char *format;
@@ -47,6 +56,9 @@ struct blk {
     enum dm_drive_cache cache;
     bool write_cache;           /* guest-visible write cache enabled */
     unsigned int depth;         /* 0: the drive, 1..: backing files */
+    struct blk *parent;         /* the image this one backs, or NULL */
+    uint64_t dev, ino;          /* the file, to find loops in a chain */
+    uint64_t chain_mem;         /* depth 0: metadata the chain pins */
     /* O_DIRECT alignment (cache=none); 1 when there is none to honour. */
     unsigned int align;
     unsigned int mem_align;
@@ -69,6 +81,16 @@ extern const struct blk_driver blk_qcow2_driver;
  */
 struct blk *blk_open_backing(struct blk *b, const char *name,
                              const char *format, char *err, size_t errlen);
+/* Charge bytes of metadata to b's chain: 0, or -ENOMEM past the cap. */
+int blk_chain_charge(struct blk *b, uint64_t bytes);
+/* The operator's -block-backing policy (default: format must be named). */
+enum dm_backing_policy blk_backing_policy(const struct blk *b);
+/* Copy between part of an iovec (from byte skip) and a flat buffer. */
+void blk_iov_to_buf_at(const struct iovec *iov, int iovcnt, size_t skip,
+                       void *buf, size_t len);
+void blk_iov_from_buf_at(const struct iovec *iov, int iovcnt, size_t skip,
+                         const void *buf, size_t len);
+
 /* Read from a (backing) image synchronously, zeros past its end. */
 long blk_sync_pread(struct blk *b, uint64_t offset, void *buf, size_t len);
 

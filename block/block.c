@@ -27,13 +27,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/magic.h>    /* PROC_SUPER_MAGIC, SYSFS_MAGIC */
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "block/aio.h"      /* blk_aio_* */
 #include "block/blk-int.h"  /* struct blk, struct blk_driver */
 #include "dm/config.h"      /* struct dm_drive_cfg */
 #include "dm/log.h"         /* dm_log_ratelimited */
+#include "dm/machine.h"     /* dm->cfg (the -block-backing policy) */
 
 #define BLK_SECTOR_SIZE     512
 /* O_DIRECT alignment when the kernel cannot tell us (statx DIOALIGN). */
@@ -76,33 +79,57 @@ iov_len(const struct iovec *iov, int iovcnt)
     return n;
 }
 
-void
-blk_iov_to_buf(const struct iovec *iov, int iovcnt, void *buf, size_t len)
+/* Copy len bytes between the iovec from byte skip and buf. */
+static void
+iov_copy(const struct iovec *iov, int iovcnt, size_t skip, uint8_t *buf,
+         size_t len, bool to_iov)
 {
     size_t done = 0;
     int i;
 
     for (i = 0; i < iovcnt && done < len; i++) {
-        size_t n = MIN(iov[i].iov_len, len - done);
+        size_t n;
 
-        memcpy((char *)buf + done, iov[i].iov_base, n);
+        if (skip >= iov[i].iov_len) {
+            skip -= iov[i].iov_len;
+            continue;
+        }
+        n = MIN(iov[i].iov_len - skip, len - done);
+        if (to_iov) {
+            memcpy((uint8_t *)iov[i].iov_base + skip, buf + done, n);
+        } else {
+            memcpy(buf + done, (uint8_t *)iov[i].iov_base + skip, n);
+        }
         done += n;
+        skip = 0;
     }
+}
+
+void
+blk_iov_to_buf_at(const struct iovec *iov, int iovcnt, size_t skip,
+                  void *buf, size_t len)
+{
+    iov_copy(iov, iovcnt, skip, buf, len, false);
+}
+
+void
+blk_iov_from_buf_at(const struct iovec *iov, int iovcnt, size_t skip,
+                    const void *buf, size_t len)
+{
+    iov_copy(iov, iovcnt, skip, (uint8_t *)buf, len, true);
+}
+
+void
+blk_iov_to_buf(const struct iovec *iov, int iovcnt, void *buf, size_t len)
+{
+    iov_copy(iov, iovcnt, 0, buf, len, false);
 }
 
 void
 blk_iov_from_buf(const struct iovec *iov, int iovcnt, const void *buf,
                  size_t len)
 {
-    size_t done = 0;
-    int i;
-
-    for (i = 0; i < iovcnt && done < len; i++) {
-        size_t n = MIN(iov[i].iov_len, len - done);
-
-        memcpy(iov[i].iov_base, (const char *)buf + done, n);
-        done += n;
-    }
+    iov_copy(iov, iovcnt, 0, (uint8_t *)buf, len, true);
 }
 
 /* ---- synchronous file I/O (worker threads) ---- */
@@ -147,43 +174,33 @@ file_read_flat(const struct blk *b, uint64_t offset, void *buf, size_t len)
     return blk_aio_sync_preadv(b->fd, offset, &v, 1);
 }
 
-/* Unaligned read under O_DIRECT: read the covering aligned range. */
+/* Unaligned read under O_DIRECT: read the covering aligned range of
+ * len bytes at offset into iov from byte skip. */
 static long
-bounce_read(const struct blk *b, uint64_t offset, const struct iovec *iov,
-            int iovcnt, size_t len)
+bounce_read_one(const struct blk *b, uint8_t *buf, uint64_t offset,
+                const struct iovec *iov, int iovcnt, size_t skip, size_t len)
 {
     uint64_t lo = offset - offset % b->align;
     uint64_t hi = (offset + len + b->align - 1) / b->align * b->align;
-    uint8_t *buf = bounce_alloc(b, hi - lo);
-    long ret;
+    long ret = file_read_flat(b, lo, buf, hi - lo);
 
-    if (!buf) {
-        return -ENOMEM;
-    }
-    ret = file_read_flat(b, lo, buf, hi - lo);
     if (ret >= 0) {
-        blk_iov_from_buf(iov, iovcnt, buf + (offset - lo), len);
-        ret = (long)len;
+        blk_iov_from_buf_at(iov, iovcnt, skip, buf + (offset - lo), len);
     }
-    free(buf);
     return ret;
 }
 
 /* Unaligned write under O_DIRECT: read-modify-write of the edge blocks.
  * Callers serialise (exclusive requests, the qcow2 lock). */
 static long
-bounce_write(const struct blk *b, uint64_t offset, const struct iovec *iov,
-             int iovcnt, size_t len)
+bounce_write_one(const struct blk *b, uint8_t *buf, uint64_t offset,
+                 const struct iovec *iov, int iovcnt, size_t skip, size_t len)
 {
     uint64_t lo = offset - offset % b->align;
     uint64_t hi = (offset + len + b->align - 1) / b->align * b->align;
-    uint8_t *buf = bounce_alloc(b, hi - lo);
     struct iovec v;
     long ret = 0;
 
-    if (!buf) {
-        return -ENOMEM;
-    }
     if (offset != lo) {
         ret = file_read_flat(b, lo, buf, b->align);
     }
@@ -193,10 +210,35 @@ bounce_write(const struct blk *b, uint64_t offset, const struct iovec *iov,
                              b->align);
     }
     if (ret >= 0) {
-        blk_iov_to_buf(iov, iovcnt, buf + (offset - lo), len);
+        blk_iov_to_buf_at(iov, iovcnt, skip, buf + (offset - lo), len);
         v.iov_base = buf;
         v.iov_len = hi - lo;
         ret = blk_aio_sync_pwritev(b->fd, lo, &v, 1, 0);
+    }
+    return ret;
+}
+
+/* Through one bounce buffer of BLK_REQ_CHUNK plus the edge blocks, piece
+ * by piece: a request never allocates more than that (issue 14). */
+static long
+bounce_rw(const struct blk *b, bool write, uint64_t offset,
+          const struct iovec *iov, int iovcnt, size_t len)
+{
+    uint8_t *buf = bounce_alloc(b, BLK_REQ_CHUNK + 2 * (size_t)b->align);
+    size_t done = 0;
+    long ret = 0;
+
+    if (!buf) {
+        return -ENOMEM;
+    }
+    while (done < len && ret >= 0) {
+        size_t n = MIN(len - done, BLK_REQ_CHUNK);
+
+        ret = write ? bounce_write_one(b, buf, offset + done, iov, iovcnt,
+                                       done, n)
+                    : bounce_read_one(b, buf, offset + done, iov, iovcnt,
+                                      done, n);
+        done += n;
     }
     free(buf);
     return ret < 0 ? ret : (long)len;
@@ -209,7 +251,7 @@ blk_file_preadv(const struct blk *b, uint64_t offset,
     if (blk_file_aligned(b, offset, iov, iovcnt)) {
         return blk_aio_sync_preadv(b->fd, offset, iov, iovcnt);
     }
-    return bounce_read(b, offset, iov, iovcnt, iov_len(iov, iovcnt));
+    return bounce_rw(b, false, offset, iov, iovcnt, iov_len(iov, iovcnt));
 }
 
 long
@@ -222,7 +264,7 @@ blk_file_pwritev(const struct blk *b, uint64_t offset,
     if (blk_file_aligned(b, offset, iov, iovcnt)) {
         return blk_aio_sync_pwritev(b->fd, offset, iov, iovcnt, 0);
     }
-    return bounce_write(b, offset, iov, iovcnt, iov_len(iov, iovcnt));
+    return bounce_rw(b, true, offset, iov, iovcnt, iov_len(iov, iovcnt));
 }
 
 long
@@ -559,10 +601,95 @@ blk_find_align(struct blk *b)
     }
 }
 
+/*
+ * What a file may be (issue 14): a drive is a regular file or a block
+ * device the toolstack named; a backing file, named by an image, only a
+ * regular file outside /proc and /sys. FIFOs, sockets, character devices
+ * and directories are refused before open() could block or act on them.
+ */
+static int
+blk_check_type(const struct blk *b, const struct stat *st, char *err,
+               size_t errlen)
+{
+    if (S_ISREG(st->st_mode) || (S_ISBLK(st->st_mode) && !b->parent)) {
+        return 0;
+    }
+    if (b->parent) {
+        snprintf(err, errlen, "'%s': backing file '%s' is not a regular "
+                 "file; refused", b->parent->filename, b->filename);
+    } else {
+        snprintf(err, errlen, "'%s' is not a regular file or a block "
+                 "device (a FIFO, socket, character device or directory)",
+                 b->filename);
+    }
+    return -EINVAL;
+}
+
+/* A backing file may not be the drive or any image between them. */
+static int
+blk_check_chain(const struct blk *b, const struct stat *st, char *err,
+                size_t errlen)
+{
+    struct statfs sfs;
+    const struct blk *p;
+
+    for (p = b->parent; p; p = p->parent) {
+        if (p->dev == (uint64_t)st->st_dev && p->ino == (uint64_t)st->st_ino) {
+            snprintf(err, errlen, "'%s': backing chain loops back to '%s'",
+                     b->parent->filename, p->filename);
+            return -ELOOP;
+        }
+    }
+    if (b->parent && fstatfs(b->fd, &sfs) == 0 &&
+        (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC)) {
+        snprintf(err, errlen, "'%s': backing file '%s' is in /proc or /sys; "
+                 "refused", b->parent->filename, b->filename);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* open() that cannot block (O_NONBLOCK), then blocking I/O again (the
+ * engines expect it), with the checks above on what was opened. */
+static int
+blk_open_checked(struct blk *b, int flags, char *err, size_t errlen)
+{
+    struct stat st, st2;
+    int rc;
+
+    if (stat(b->filename, &st) < 0) {
+        return -errno;
+    }
+    if ((rc = blk_check_type(b, &st, err, errlen)) < 0) {
+        return rc;
+    }
+    b->fd = open(b->filename, flags | O_NONBLOCK | O_NOCTTY);
+    if (b->fd < 0) {
+        return -errno;
+    }
+    if (fstat(b->fd, &st2) < 0 || st2.st_dev != st.st_dev ||
+        st2.st_ino != st.st_ino ||
+        (rc = blk_check_type(b, &st2, err, errlen)) < 0 ||
+        (rc = blk_check_chain(b, &st2, err, errlen)) < 0 ||
+        fcntl(b->fd, F_SETFL, flags & ~O_ACCMODE) < 0) {
+        if (!*err) {
+            snprintf(err, errlen, "'%s' changed while it was opened",
+                     b->filename);
+        }
+        close(b->fd);
+        b->fd = -1;
+        return rc < 0 ? rc : -EINVAL;
+    }
+    b->dev = (uint64_t)st2.st_dev;
+    b->ino = (uint64_t)st2.st_ino;
+    return 0;
+}
+
 static int
 blk_open_fd(struct blk *b, char *err, size_t errlen)
 {
     int flags = (b->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+    int rc;
 
     if (b->cache == DM_CACHE_WRITETHROUGH) {
         flags |= O_DSYNC;
@@ -570,13 +697,18 @@ blk_open_fd(struct blk *b, char *err, size_t errlen)
     if (b->cache == DM_CACHE_NONE) {
         flags |= O_DIRECT;
     }
-    b->fd = open(b->filename, flags);
-    if (b->fd >= 0) {
+    *err = 0;
+    rc = blk_open_checked(b, flags, err, errlen);
+    if (rc == 0) {
         if (b->cache == DM_CACHE_NONE) {
             blk_find_align(b);
         }
         return 0;
     }
+    if (*err) {
+        return rc;
+    }
+    errno = -rc;
     if (errno == EINVAL && b->cache == DM_CACHE_NONE) {
         snprintf(err, errlen, "cannot open '%s' with O_DIRECT (cache=none): "
                  "the filesystem does not support it; use cache=writeback",
@@ -595,17 +727,18 @@ blk_open_fd(struct blk *b, char *err, size_t errlen)
 static struct blk *
 blk_open_internal(struct dm *dm, const char *file, const char *format,
                   enum dm_drive_cache cache, bool read_only,
-                  unsigned int depth, char *err, size_t errlen)
+                  struct blk *parent, char *err, size_t errlen)
 {
     struct blk *b = g_new0(struct blk, 1);
 
     b->dm = dm;
+    b->parent = parent;
     b->drv = blk_find_driver(format);
     b->filename = g_strdup(file);
     b->cache = cache;
     b->read_only = read_only;
     b->write_cache = true;
-    b->depth = depth;
+    b->depth = parent ? parent->depth + 1 : 0;
     b->align = 1;
     b->mem_align = 1;
     b->fd = -1;
@@ -642,7 +775,7 @@ blk_open(struct dm *dm, const struct dm_drive_cfg *cfg, char *err,
         return NULL;
     }
     b = blk_open_internal(dm, cfg->file, format, cfg->cache, cfg->readonly,
-                          0, err, errlen);
+                          NULL, err, errlen);
     if (!b) {
         return NULL;
     }
@@ -673,10 +806,31 @@ blk_open_backing(struct blk *b, const char *name, const char *format,
         path = g_build_filename(dir, name, NULL);
         g_free(dir);
     }
-    bb = blk_open_internal(b->dm, path, format, b->cache, true, b->depth + 1,
-                           err, errlen);
+    bb = blk_open_internal(b->dm, path, format, b->cache, true, b, err,
+                           errlen);
     g_free(path);
     return bb;
+}
+
+int
+blk_chain_charge(struct blk *b, uint64_t bytes)
+{
+    struct blk *root = b;
+
+    while (root->parent) {
+        root = root->parent;
+    }
+    if (bytes > BLK_CHAIN_MEM_MAX - root->chain_mem) {
+        return -ENOMEM;
+    }
+    root->chain_mem += bytes;
+    return 0;
+}
+
+enum dm_backing_policy
+blk_backing_policy(const struct blk *b)
+{
+    return b->dm && b->dm->cfg ? b->dm->cfg->backing : DM_BACKING_NAMED;
 }
 
 /* Drain, then make what the guest wrote durable even if it never flushed

@@ -6,7 +6,9 @@
  *
  * Supported: reads of standard, zero (v3) and zlib-compressed clusters,
  * unallocated clusters from a read-only backing file (raw or qcow2, from
- * the backing format extension; raw when absent) or as zeros; writes that
+ * the backing format extension; an image that names none is refused unless
+ * the operator said -block-backing raw-ok, and -block-backing off refuses
+ * every backing file) or as zeros; writes that
  * allocate clusters at the end of the file with copy-on-write of the rest
  * of the cluster, L2 table allocation, and refcount blocks and the
  * refcount table kept consistent (the table grows when needed). Refused:
@@ -831,24 +833,30 @@ qcow2_sync_rw(struct blk *b, bool write, uint64_t offset,
               const struct iovec *iov, int iovcnt)
 {
     struct qcow2 *q = b->drv_state;
-    size_t len = 0;
+    size_t len = 0, done = 0;
     uint8_t *buf;
-    long ret;
+    long ret = 0;
     int i;
 
     for (i = 0; i < iovcnt; i++) {
         len += iov[i].iov_len;
     }
-    buf = g_malloc(len ? len : 1);
-    if (write) {
-        blk_iov_to_buf(iov, iovcnt, buf, len);
-    }
-    g_mutex_lock(&q->lock);
-    ret = write ? qcow2_write(q, offset, buf, len)
-                : qcow2_read(q, offset, buf, len);
-    g_mutex_unlock(&q->lock);
-    if (!write && ret >= 0) {
-        blk_iov_from_buf(iov, iovcnt, buf, len);
+    /* Streamed in pieces: one buffer of at most BLK_REQ_CHUNK. */
+    buf = g_malloc(MAX(MIN(len, BLK_REQ_CHUNK), 1));
+    while (done < len && ret >= 0) {
+        size_t n = MIN(len - done, BLK_REQ_CHUNK);
+
+        if (write) {
+            blk_iov_to_buf_at(iov, iovcnt, done, buf, n);
+        }
+        g_mutex_lock(&q->lock);
+        ret = write ? qcow2_write(q, offset + done, buf, n)
+                    : qcow2_read(q, offset + done, buf, n);
+        g_mutex_unlock(&q->lock);
+        if (!write && ret >= 0) {
+            blk_iov_from_buf_at(iov, iovcnt, done, buf, n);
+        }
+        done += n;
     }
     g_free(buf);
     return ret < 0 ? ret : (long)len;
@@ -1050,6 +1058,34 @@ hdr_read_extensions(struct qcow2 *q, const uint8_t *c0, char *fmt,
     return 0;
 }
 
+/* The operator's policy and the format the image names (issue 14). */
+static int
+hdr_backing_open_checked(struct qcow2 *q, const char *name, const char *fmt,
+                         char *err, size_t errlen)
+{
+    enum dm_backing_policy pol = blk_backing_policy(q->b);
+
+    if (pol == DM_BACKING_OFF) {
+        return qerr(q, err, errlen, "has a backing file ('%s') and "
+                    "-block-backing off refuses backing chains; flatten it "
+                    "with qemu-img convert", name);
+    }
+    if (!*fmt && pol == DM_BACKING_RAW_OK) {
+        fmt = "raw";
+    }
+    if (!*fmt) {
+        return qerr(q, err, errlen, "backing file '%s' has no backing "
+                    "format; name it with qemu-img rebase -u -F raw|qcow2, "
+                    "or allow raw with -block-backing raw-ok", name);
+    }
+    if (strcmp(fmt, "raw") && strcmp(fmt, "qcow2")) {
+        return qerr(q, err, errlen, "backing file format '%s' is not "
+                    "supported (raw and qcow2 are)", fmt);
+    }
+    q->backing = blk_open_backing(q->b, name, fmt, err, errlen);
+    return q->backing ? 0 : -EINVAL;
+}
+
 static int
 hdr_open_backing(struct qcow2 *q, const uint8_t *c0, const char *fmt,
                  char *err, size_t errlen)
@@ -1073,13 +1109,9 @@ hdr_open_backing(struct qcow2 *q, const uint8_t *c0, const char *fmt,
     if (strlen(name) != h->backing_file_size) {
         return qerr(q, err, errlen, "backing file name contains NUL");
     }
-    if (strcmp(fmt, "raw") && strcmp(fmt, "qcow2")) {
-        return qerr(q, err, errlen, "backing file format '%s' is not "
-                    "supported (raw and qcow2 are)", fmt);
-    }
-    q->backing = blk_open_backing(q->b, name, fmt, err, errlen);
-    return q->backing ? 0 : -EINVAL;
+    return hdr_backing_open_checked(q, name, fmt, err, errlen);
 }
+
 
 static long
 load_table(struct qcow2 *q, uint64_t off, uint64_t n, uint64_t **out)
@@ -1125,10 +1157,26 @@ qcow2_clear_autoclear(struct qcow2 *q, char *err, size_t errlen)
     return 0;
 }
 
+/* Tables and caches this image may pin, against the chain's cap. */
+static int
+qcow2_charge(struct qcow2 *q, char *err, size_t errlen)
+{
+    uint64_t bytes = (uint64_t)q->h.l1_size * 8 +
+                     (uint64_t)q->h.refcount_table_clusters * q->cs +
+                     (QCOW2_L2_CACHE_SIZE + QCOW2_RB_CACHE_SIZE + 3) * q->cs;
+
+    if (blk_chain_charge(q->b, bytes) < 0) {
+        return qerr(q, err, errlen, "the backing chain would pin more than "
+                    "%llu MiB of tables (%" PRIu64 " MiB for this image)",
+                    BLK_CHAIN_MEM_MAX >> 20, bytes >> 20);
+    }
+    return 0;
+}
+
 static int
 qcow2_parse(struct qcow2 *q, char *err, size_t errlen)
 {
-    char fmt[QCOW2_MAX_FORMAT_NAME] = "raw";
+    char fmt[QCOW2_MAX_FORMAT_NAME] = "";
     int64_t file_len = blk_file_length(q->b);
     uint8_t hdr[QCOW2_V3_HEADER_LEN + 8] = { 0 }, *c0;
     int ret;
@@ -1150,6 +1198,9 @@ qcow2_parse(struct qcow2 *q, char *err, size_t errlen)
     ret = hdr_check_features(q, err, errlen);
     if (ret >= 0) {
         ret = hdr_check_tables(q, (uint64_t)file_len, err, errlen);
+    }
+    if (ret >= 0) {
+        ret = qcow2_charge(q, err, errlen);
     }
     if (ret < 0) {
         return ret;

@@ -22,6 +22,12 @@ enum dm_drive_if { DM_IF_IDE, DM_IF_NONE };
 enum dm_drive_media { DM_MEDIA_DISK, DM_MEDIA_CDROM };
 enum dm_drive_cache { DM_CACHE_WRITEBACK, DM_CACHE_WRITETHROUGH,
                       DM_CACHE_NONE, DM_CACHE_UNSAFE };
+/* -block-backing: what a qcow2 image's backing file may be (block/). */
+enum dm_backing_policy {
+    DM_BACKING_NAMED,           /* on: the image must name its format */
+    DM_BACKING_OFF,             /* off: images with a backing file refused */
+    DM_BACKING_RAW_OK,          /* raw-ok: no format named means raw */
+};
 
 struct dm_drive_cfg {
     char *id;                   /* id= ("ide-5632" for libxl CDs) or NULL */
@@ -120,6 +126,7 @@ struct dm_config {
     unsigned int nr_notes;
     bool show_help;             /* -h / --help: print the help, exit 0 */
     bool show_version;          /* --version */
+    enum dm_backing_policy backing; /* -block-backing on|off|raw-ok */
 };
 
 /*

@@ -238,6 +238,22 @@ opt_nographic(struct parse_ctx *c, const char *arg)
 }
 
 static int
+opt_block_backing(struct parse_ctx *c, const char *arg)
+{
+    if (strcmp(arg, "on") == 0) {
+        c->cfg->backing = DM_BACKING_NAMED;
+    } else if (strcmp(arg, "off") == 0) {
+        c->cfg->backing = DM_BACKING_OFF;
+    } else if (strcmp(arg, "raw-ok") == 0) {
+        c->cfg->backing = DM_BACKING_RAW_OK;
+    } else {
+        return perr(c, "'%s' is not a backing policy; use on, off or raw-ok",
+                    arg);
+    }
+    return 0;
+}
+
+static int
 opt_no_acpi(struct parse_ctx *c, const char *arg)
 {
     c->cfg->no_acpi = true;
@@ -1558,6 +1574,9 @@ static const struct opt_def opt_defs[] = {
     OPT_WARN("-no-acpi", "the PIIX4 power-management function "
         "stays on the PCI bus (hvmloader still leaves out the ACPI tables)",
         "no ACPI", "-no-acpi", false, opt_no_acpi),
+    OPT("-block-backing", "on|off|raw-ok  qcow2 backing files: format named "
+        "by the\n" HELP_INDENT "image (on), none (off), raw when unnamed",
+        "-block-backing raw-ok", true, opt_block_backing),
     OPT_WARN("-usb", NOT_YET_USB, "USB 1.1 controller", "-usb",
         false, opt_usb),
     OPT_WARN("-usbdevice", NOT_YET_USB, "tablet|mouse|keyboard",

@@ -9,8 +9,10 @@
  * entry by entry (8 bytes each, at most BM_PRD_MAX), the regions become an
  * iovec of gm_map() pieces, and the request goes to the block layer in one
  * piece. When the pieces cannot all be mapped (a full map cache) the data
- * goes through a bounce buffer and gm_read/gm_write. A table that is not
- * guest RAM or never ends is a bus error: error bit and interrupt.
+ * goes through a bounce buffer of at most BM_BOUNCE_MAX bytes and
+ * gm_read/gm_write, one block request per bounce-full (a request never
+ * allocates more, issue 14). A table that is not guest RAM or never ends
+ * is a bus error: error bit and interrupt.
  */
 #include <errno.h>
 #include <glib.h>
@@ -27,6 +29,8 @@
 #define BM_PRD_MAX_BYTES    0x10000u        /* 0 in the count: 64 KiB */
 /* Distinct map-cache buckets one request may pin; beyond: bounce. */
 #define BM_MAX_PINNED       16
+/* The bounce buffer, when the transfer cannot be mapped: streamed. */
+#define BM_BOUNCE_MAX       (256u * 1024)
 #define BM_STATUS_WMASK     (BM_ST_DMA0 | BM_ST_DMA1)
 #define BM_STATUS_W1C       (BM_ST_ERROR | BM_ST_INTR)
 
@@ -51,7 +55,9 @@ struct bm_req {
     struct bm_piece piece[BM_PRD_MAX];
     unsigned int niov;
     struct iovec iov[2 * BM_PRD_MAX];
-    uint8_t *bounce;
+    uint8_t *bounce;                /* BM_BOUNCE_MAX at most */
+    uint32_t done;                  /* bytes moved through the bounce */
+    uint32_t chunk;                 /* bytes of the bounce request */
 };
 
 static uint32_t
@@ -164,26 +170,43 @@ bm_map(struct bm_req *r)
     return true;
 }
 
-/* Bounce buffer copies; false when a piece is not guest RAM. */
+/*
+ * Copy bytes [skip, skip + len) of the transfer between buf and the PRD
+ * regions; false when a region is not guest RAM.
+ */
 static bool
-bm_copy(struct bm_req *r, uint8_t *buf, bool to_mem)
+bm_copy_range(struct bm_req *r, uint8_t *buf, uint32_t skip, uint32_t len,
+              bool to_mem)
 {
-    uint32_t off = 0;
+    uint32_t pos = 0, done = 0;
     unsigned int i;
 
-    for (i = 0; i < r->npieces; i++) {
+    for (i = 0; i < r->npieces && done < len; pos += r->piece[i++].len) {
         const struct bm_piece *p = &r->piece[i];
-        int rc = to_mem ? gm_write(r->gm, p->gpa, buf + off, p->len)
-                        : gm_read(r->gm, p->gpa, buf + off, p->len);
+        uint32_t in, n;
+        int rc;
 
+        if (skip >= pos + p->len) {
+            continue;
+        }
+        in = skip + done - pos;
+        n = MIN(p->len - in, len - done);
+        rc = to_mem ? gm_write(r->gm, p->gpa + in, buf + done, n)
+                    : gm_read(r->gm, p->gpa + in, buf + done, n);
         if (rc < 0) {
             GUEST_ERR("ide: PRD region 0x%" PRIx64 "+%u is not guest RAM",
                       p->gpa, p->len);
             return false;
         }
-        off += p->len;
+        done += n;
     }
     return true;
+}
+
+static bool
+bm_copy(struct bm_req *r, uint8_t *buf, bool to_mem)
+{
+    return bm_copy_range(r, buf, 0, r->len, to_mem);
 }
 
 /* ---- completion ---------------------------------------------------------- */
@@ -235,33 +258,63 @@ bm_blk_cb(void *opaque, long ret)
     struct bm_req *r = opaque;
 
     r->d->inflight = false;
-    if (r->bounce) {
-        if (ret == (long)r->len && r->to_mem &&
-            !bm_copy(r, r->bounce, true)) {
-            bm_fault(r->d);
-            bm_free(r);
-            return;
-        }
-    } else {
-        bm_unmap(r, r->to_mem && ret > 0);
-    }
+    bm_unmap(r, r->to_mem && ret > 0);
     bm_finish(r, ret);
 }
 
-/* ---- starting a transfer ------------------------------------------------- */
+/* ---- the bounce buffer, a piece at a time --------------------------------- */
 
-static bool
-bm_setup_io(struct bm_req *r)
+static void bm_bounce_next(struct bm_req *r);
+
+static void
+bm_bounce_cb(void *opaque, long ret)
 {
-    if (bm_map(r)) {
-        return true;
+    struct bm_req *r = opaque;
+
+    r->d->inflight = false;
+    if (ret != (long)r->chunk) {
+        bm_finish(r, ret < 0 ? ret : (long)r->done + ret);
+        return;
     }
-    r->bounce = g_malloc(r->len);
-    r->iov[0].iov_base = r->bounce;
-    r->iov[0].iov_len = r->len;
-    r->niov = 1;
-    return r->to_mem || bm_copy(r, r->bounce, false);
+    if (r->to_mem && !bm_copy_range(r, r->bounce, r->done, r->chunk, true)) {
+        bm_fault(r->d);
+        bm_free(r);
+        return;
+    }
+    r->done += r->chunk;
+    if (r->done < r->len) {
+        bm_bounce_next(r);
+    } else {
+        bm_finish(r, r->len);
+    }
 }
+
+static void
+bm_bounce_next(struct bm_req *r)
+{
+    struct ide_drive *d = r->d;
+    struct iovec v;
+    int rc;
+
+    r->chunk = MIN(r->len - r->done, BM_BOUNCE_MAX);
+    if (!r->to_mem &&
+        !bm_copy_range(r, r->bounce, r->done, r->chunk, false)) {
+        bm_fault(d);
+        bm_free(r);
+        return;
+    }
+    v.iov_base = r->bounce;
+    v.iov_len = r->chunk;
+    d->inflight = true;
+    rc = r->to_mem
+        ? blk_preadv(d->blk, d->dma_off + r->done, &v, 1, bm_bounce_cb, r)
+        : blk_pwritev(d->blk, d->dma_off + r->done, &v, 1, bm_bounce_cb, r);
+    if (rc < 0) {
+        bm_bounce_cb(r, rc);
+    }
+}
+
+/* ---- starting a transfer ------------------------------------------------- */
 
 static void
 bm_submit(struct bm_req *r)
@@ -271,6 +324,11 @@ bm_submit(struct bm_req *r)
 
     d->phase = IDE_BUSY;
     d->status = ATA_SR_BSY | ATA_SR_DRDY | ATA_SR_DSC;
+    if (!bm_map(r)) {
+        r->bounce = g_malloc(MIN(r->len, BM_BOUNCE_MAX));
+        bm_bounce_next(r);
+        return;
+    }
     d->inflight = true;
     if (r->to_mem) {
         rc = blk_preadv(d->blk, d->dma_off, r->iov, (int)r->niov, bm_blk_cb,
@@ -288,7 +346,7 @@ bm_submit(struct bm_req *r)
 static void
 bm_buf_out(struct bm_req *r)
 {
-    if (!bm_copy(r, r->d->buf, true)) {
+    if (r->len > IDE_BUF_SIZE || !bm_copy(r, r->d->buf, true)) {
         bm_fault(r->d);
         bm_free(r);
         return;
@@ -338,9 +396,6 @@ bm_start(struct ide_drive *d)
     }
     if (d->dma == IDE_DMA_BUF) {
         bm_buf_out(r);
-    } else if (!bm_setup_io(r)) {
-        bm_fault(d);
-        bm_free(r);
     } else {
         bm_submit(r);
     }
