@@ -472,6 +472,9 @@ dm_chardev_write(struct dm_chardev *c, const uint8_t *buf, size_t len)
     if (c->out_fd < 0 || c->peer_gone || len == 0) {
         return len;
     }
+    if (c->type == CHR_STDIO && dm_log_console_budget(len) < len) {
+        return len;     /* stdout is the log: past its cap, dropped */
+    }
     if (c->olen == 0) {
         n = chardev_send(c, buf, len);
         if (n < 0 && !chardev_errno_again(errno)) {

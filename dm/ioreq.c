@@ -280,6 +280,7 @@ ioreq_pio(struct ioreq_svc *s, ioreq_t *req)
 {
     uint32_t i;
 
+    s->stats.pio++;
     if (req->data_is_ptr) {
         pio_rep(s, req);
         return;
@@ -337,6 +338,7 @@ ioreq_copy(struct ioreq_svc *s, ioreq_t *req)
 {
     uint32_t i;
 
+    s->stats.copy++;
     if (req->data_is_ptr) {
         copy_rep(s, req);
         return;

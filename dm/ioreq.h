@@ -24,6 +24,8 @@ struct ioreq_stats {
     uint64_t invalidate;
     uint64_t timeoffset;
     uint64_t pci_config;
+    uint64_t pio;           /* port I/O requests handled (sync + buffered) */
+    uint64_t copy;          /* MMIO requests handled (sync + buffered) */
     uint64_t gm_faults;     /* rep buffers that hit bad guest memory */
 };
 

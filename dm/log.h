@@ -7,6 +7,7 @@
 #define DM_LOG_H
 
 #include <inttypes.h> /* PRIx64 for callers */
+#include <stddef.h>
 #include <stdint.h>
 
 enum dm_log_level {
@@ -41,6 +42,26 @@ void dm_log_limited(struct dm_ratelimit *rl, enum dm_log_level level,
 uint64_t dm_log_guest_errors(void);
 /* Lines that reached the logger after rate limiting, at any level. */
 uint64_t dm_log_lines(void);
+
+/*
+ * Every line is "<UTC time, QEMU -msg timestamp=on> hvmdm: <level>: ...".
+ * The log is fd 2 unless set otherwise (tests).
+ */
+void dm_log_set_fd(int fd);
+/*
+ * Total bytes the log may receive (XEN_QEMU_CONSOLE_LIMIT, XSA-180), guest
+ * output on a stdio chardev included; 0: no cap. Past it one "log limit
+ * reached" line is written and everything else is dropped.
+ */
+void dm_log_set_limit(uint64_t bytes);
+/* Bytes written under the cap so far. */
+uint64_t dm_log_bytes(void);
+/* Of len bytes of guest console output for stdout (the log), how many
+ * may be written; the rest is dropped. */
+size_t dm_log_console_budget(size_t len);
+/* A line outside the cap, whatever the level: the exit summary only. */
+void dm_log_always(enum dm_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #define DM_ERR(...)   dm_log(DM_LOG_ERROR, __VA_ARGS__)
 #define DM_WARN(...)  dm_log(DM_LOG_WARN, __VA_ARGS__)

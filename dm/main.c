@@ -31,12 +31,15 @@
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/machine.h"
+#include "dm/opts.h"                /* dm_parse_uint */
 #include "dm/qmp.h"
+#include "dm/report.h"
 #include "hw/board.h"
 #include "hw/ide/ide.h"             /* ide_cd_change_media, ide_cd_eject,
                                        ide_blk_stats */
 
-#define HVMDM_VERSION "0.1.0"
+/* XEN_QEMU_CONSOLE_LIMIT when unset (libxl 4.20+ no longer sets it). */
+#define LOG_LIMIT_DEFAULT (1u << 20)
 
 /* -runas USER or UID:GID, resolved before chroot (no passwd file after). */
 struct runas {
@@ -105,6 +108,25 @@ app_error(struct app *a, const char *fmt, ...)
 }
 
 /* ---- logging, pidfile ------------------------------------------------ */
+
+/*
+ * The log's total cap (XSA-180): XEN_QEMU_CONSOLE_LIMIT bytes as libxl
+ * sets it (1 MiB), the same when unset, none when 0.
+ */
+static void
+setup_log_limit(void)
+{
+    const char *v = getenv("XEN_QEMU_CONSOLE_LIMIT");
+    uint64_t n = LOG_LIMIT_DEFAULT;
+
+    if (v && dm_parse_uint(v, 0, UINT64_MAX, &n) < 0) {
+        dm_log_set_limit(LOG_LIMIT_DEFAULT);
+        DM_WARN("XEN_QEMU_CONSOLE_LIMIT=%s is not a number of bytes; the "
+                "log is capped at %u bytes", v, LOG_LIMIT_DEFAULT);
+        return;
+    }
+    dm_log_set_limit(n);
+}
 
 /* -D FILE: stderr (the log) goes to FILE; -log-level / -d set the level. */
 static int
@@ -355,6 +377,7 @@ machine_setup(struct app *a)
                          "messages above", strerror(-rc));
     }
     ioreq_svc_new(a->dm);
+    dm_report_startup(a->dm);
     if (watch_evtchn(a) < 0) {
         return -1;
     }
@@ -472,15 +495,19 @@ main(int argc, char **argv)
     struct app a = { .start_us = g_get_monotonic_time() };
     int status = 0, rc;
 
+    setup_log_limit();
     rc = setup(&a, argc, argv);
     if (rc > 0) {
         status = 0;                 /* --help or --version printed */
     } else if (rc < 0 || report_ready(&a) < 0) {
-        fprintf(stderr, "hvmdm: %s\n", a.err);
+        DM_ERR("%s", a.err);
         status = 1;
     } else {
         DM_INFO("serving domain %u", a.cfg.domid);
         dm_loop_run(a.dm);
+    }
+    if (a.dm) {
+        dm_report_exit(a.dm, app_uptime_ms(&a) / 1000.0);
     }
     teardown(&a);
     return status;
