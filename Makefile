@@ -45,6 +45,7 @@ CORE_OBJS += $(if $(filter 1,$(CONFIG_LIBURING)),block/aio-uring.o)
 CORE_OBJS += block/raw.o
 CORE_OBJS += block/qcow2.o
 CORE_OBJS += ui/display.o
+CORE_OBJS += ui/screendump.o
 
 # --- hw/: devices and the board
 HW_OBJS += hw/board.o
@@ -62,6 +63,10 @@ HW_OBJS += hw/ide/ata.o
 HW_OBJS += hw/ide/atapi.o
 HW_OBJS += hw/ide/bmdma.o
 HW_OBJS += hw/xen-platform/xen-platform.o
+HW_OBJS += hw/vga/stdvga.o
+HW_OBJS += hw/vga/vga.o
+HW_OBJS += hw/vga/vbe.o
+HW_OBJS += hw/vga/vga-render.o
 
 # --- the Xen side and the process
 XEN_OBJS += dm/hv-xen.o

@@ -27,7 +27,9 @@
 
 /* xenctrl.h first: it defines __XEN_TOOLS__, which the tools-only parts
  * of the public headers (HVM_IOREQSRV_*, XENMEM_resource_*) need. */
-#include <xenctrl.h>                /* xc_hvm_param_set only, see below */
+#include <xenctrl.h>                /* xc_hvm_param_set and
+                                       xc_domain_populate_physmap_exact
+                                       only, see below */
 #include <xendevicemodel.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
@@ -146,17 +148,19 @@ xen_open_handles(struct hv_xen *x, char *err, size_t errlen)
 }
 
 /*
- * libxenctrl is not a stable interface, and hvmdm uses it for one call only:
- * HVM_PARAM_ACPI_S_STATE (S3 suspend and resume), which has no dm_op. It is
- * opened with the other handles so -xen-domid-restrict covers it too; if it
- * cannot be opened, only S3 is lost.
+ * libxenctrl is not a stable interface, and hvmdm uses it for two calls
+ * only, both without a dm_op: HVM_PARAM_ACPI_S_STATE (S3 suspend and
+ * resume) and XENMEM_populate_physmap for the VGA's VRAM (xen_populate_ram).
+ * It is opened with the other handles so -xen-domid-restrict covers it too;
+ * if it cannot be opened, S3 and the VGA adapter are lost.
  */
 static void
 xen_open_xc(struct hv_xen *x)
 {
     x->xch = xc_interface_open(NULL, NULL, 0);
     if (!x->xch) {
-        DM_WARN("xen: cannot open libxenctrl (%s); ACPI S3 will not work",
+        DM_WARN("xen: cannot open libxenctrl (%s); ACPI S3 and VGA will "
+                "not work",
                 strerror(errno));
     }
 }
@@ -672,6 +676,85 @@ xen_modified_memory(struct hv *hv, uint64_t gfn, uint64_t nr)
     return 0;
 }
 
+/* ---- VRAM (xen-dm-interface.md 2.5) ---------------------------------- */
+
+/*
+ * XENMEM_populate_physmap has no dm_op and no call in the stable
+ * libraries; VRAM is the one thing hvmdm allocates in the guest, as QEMU
+ * does with the same call (counted in libxl's video_memkb). The second and
+ * last libxenctrl use (see xen_open_xc).
+ */
+static int
+xen_populate_ram(struct hv *hv, uint64_t gfn, uint64_t nr)
+{
+    struct hv_xen *x = to_xen(hv);
+    xen_pfn_t *pfns;
+    uint64_t i;
+    int rc = 0;
+
+    if (!x->xch) {
+        return -ENODEV;
+    }
+    pfns = g_try_new(xen_pfn_t, nr);
+    if (!pfns) {
+        return -ENOMEM;
+    }
+    for (i = 0; i < nr; i++) {
+        pfns[i] = (xen_pfn_t)(gfn + i);
+    }
+    if (xc_domain_populate_physmap_exact(x->xch, x->domid, nr, 0, 0,
+                                         pfns) < 0) {
+        rc = xen_fail(x, "populate %" PRIu64 " frames at 0x%" PRIx64, nr,
+                      gfn);
+    }
+    g_free(pfns);
+    return rc;
+}
+
+static int
+xen_relocate_memory(struct hv *hv, uint64_t src_gfn, uint64_t dst_gfn,
+                    uint32_t nr)
+{
+    struct hv_xen *x = to_xen(hv);
+
+    if (xendevicemodel_relocate_memory(x->dmod, (domid_t)x->domid, nr,
+                                       src_gfn, dst_gfn) < 0) {
+        return xen_fail(x, "relocate %u frames 0x%" PRIx64 " -> 0x%" PRIx64,
+                        nr, src_gfn, dst_gfn);
+    }
+    return 0;
+}
+
+static int
+xen_pin_cacheattr(struct hv *hv, uint64_t start, uint64_t end, uint32_t type)
+{
+    struct hv_xen *x = to_xen(hv);
+
+    if (xendevicemodel_pin_memory_cacheattr(x->dmod, (domid_t)x->domid,
+                                            start, end, type) < 0) {
+        return xen_fail(x, "pin cache attribute %u on 0x%" PRIx64
+                        "-0x%" PRIx64, type, start, end);
+    }
+    return 0;
+}
+
+/* ENODATA is an answer (log-dirty taken by migration), not a failure. */
+static int
+xen_track_dirty_vram(struct hv *hv, uint64_t gfn, uint32_t nr,
+                     unsigned long *bitmap)
+{
+    struct hv_xen *x = to_xen(hv);
+
+    if (xendevicemodel_track_dirty_vram(x->dmod, (domid_t)x->domid, gfn, nr,
+                                        bitmap) < 0) {
+        if (errno == ENODATA) {
+            return -ENODATA;
+        }
+        return xen_fail(x, "track dirty VRAM 0x%" PRIx64 "+%u", gfn, nr);
+    }
+    return 0;
+}
+
 /* ---- power and state ------------------------------------------------- */
 
 /*
@@ -820,6 +903,10 @@ static const struct hv_ops hv_xen_ops = {
     .map_guest = xen_map_guest,
     .unmap_guest = xen_unmap_guest,
     .modified_memory = xen_modified_memory,
+    .populate_ram = xen_populate_ram,
+    .relocate_memory = xen_relocate_memory,
+    .pin_cacheattr = xen_pin_cacheattr,
+    .track_dirty_vram = xen_track_dirty_vram,
     .shutdown = xen_shutdown,
     .set_acpi_s_state = xen_set_acpi_s_state,
     .set_mem_type = xen_set_mem_type,

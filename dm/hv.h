@@ -81,6 +81,24 @@ struct hv_ops {
     void (*unmap_guest)(struct hv *hv, void *addr, unsigned int nr);
     int (*modified_memory)(struct hv *hv, uint64_t gfn, uint64_t nr);
 
+    /*
+     * Guest RAM the device model adds itself: VRAM (xen-dm-interface.md
+     * 2.5). populate_ram allocates nr frames at gfn in the guest; the
+     * frames then move with relocate_memory (src to dst, frame by frame)
+     * and get a pinned cache attribute for [start, end] (inclusive, like
+     * XEN_DMOP_pin_memory_cacheattr). track_dirty_vram returns and clears
+     * the dirty bits of the one tracked range (a new range reports every
+     * page dirty; nr 0 stops tracking; -ENODATA: no log, treat all as
+     * dirty). These may be NULL (a backend without extra RAM): -ENOSYS.
+     */
+    int (*populate_ram)(struct hv *hv, uint64_t gfn, uint64_t nr);
+    int (*relocate_memory)(struct hv *hv, uint64_t src_gfn, uint64_t dst_gfn,
+                           uint32_t nr);
+    int (*pin_cacheattr)(struct hv *hv, uint64_t start, uint64_t end,
+                         uint32_t type);
+    int (*track_dirty_vram)(struct hv *hv, uint64_t gfn, uint32_t nr,
+                            unsigned long *bitmap);
+
     int (*shutdown)(struct hv *hv, enum hv_shutdown_reason reason);
     int (*set_acpi_s_state)(struct hv *hv, unsigned int state);
     /* Optional (NULL: not supported). Type of nr guest frames at gfn. */
@@ -97,5 +115,8 @@ struct hv_ops {
 struct hv {
     const struct hv_ops *ops;
 };
+
+/* XEN_DMOP_MEM_CACHEATTR_WB (xen/hvm/dm_op.h). */
+#define HV_CACHEATTR_WB 6
 
 #endif

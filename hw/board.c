@@ -20,6 +20,7 @@
 #include "hw/pci/pci.h"
 #include "hw/uart/uart16550.h"
 #include "hw/xen-platform/xen-platform.h"
+#include "hw/vga/stdvga.h"
 
 static const struct board_device board_devices[] = {
     { "pci", pci_board_init },
@@ -29,6 +30,7 @@ static const struct board_device board_devices[] = {
     { "piix4-pm", piix4pm_board_init },
     /* 00:02.0 with -machine xenfv, as upstream: VGA goes after it. */
     { "xen-platform", xenplat_board_init },
+    { "vga", stdvga_board_init },
     { "uart16550", uart16550_board_init },
     { "i8042", i8042_board_init },
     { "cmos", cmos_board_init },

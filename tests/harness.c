@@ -46,6 +46,7 @@ struct t_hv {
     buffered_iopage_t *buf;
     unsigned int nr_vcpus;
     uint8_t *ram;
+    int ram_fd;
     uint64_t ram_size;
     uint8_t *holes;                 /* one byte per RAM page: unpopulated */
     GQueue pending;
@@ -63,7 +64,25 @@ struct t_hv {
     unsigned int notified[T_VCPU_PORT0 + T_MAX_VCPUS];
     bool running;
     GHashTable *xs;                 /* xenstore: path -> value */
+
+    /*
+     * Extra RAM the device model populated (VRAM), as Xen keeps it: frames
+     * of a memfd pool, found by gfn (p2m: gfn -> pool frame + 1), so they
+     * can move (relocate) while a foreign mapping of them stays valid.
+     */
+    int pool_fd;
+    uint8_t *pool;                  /* the whole pool, shared mapping */
+    uint64_t pool_used;             /* frames handed out */
+    GHashTable *p2m;
+    /* track_dirty_vram: one range, dirty bits per frame of it. */
+    uint64_t track_gfn;
+    uint32_t track_nr;
+    uint8_t *track_dirty;
+    bool logdirty_global;           /* migration owns log-dirty: ENODATA */
 };
+
+/* Pool size: the largest VRAM (256 MiB) twice over. */
+#define T_POOL_FRAMES ((512u << 20) / T_PAGE)
 
 static struct t_hv *
 to_thv(struct hv *hv)
@@ -280,6 +299,65 @@ thv_page_ok(const struct t_hv *h, uint64_t gfn)
     return gfn < h->ram_size / T_PAGE && !h->holes[gfn];
 }
 
+/* Pool frame + 1 populated at gfn by populate_ram, or 0. */
+static uint64_t
+thv_extra(const struct t_hv *h, uint64_t gfn)
+{
+    return GPOINTER_TO_SIZE(g_hash_table_lookup(h->p2m,
+                                                GSIZE_TO_POINTER(gfn)));
+}
+
+static bool
+thv_range_has_extra(const struct t_hv *h, uint64_t gfn, unsigned int nr)
+{
+    unsigned int i;
+
+    for (i = 0; i < nr && g_hash_table_size(h->p2m); i++) {
+        if (thv_extra(h, gfn + i)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A foreign mapping that includes extra frames: each frame mapped from its
+ * backing (pool or RAM memfd page), like privcmd maps MFNs; the mapping
+ * keeps the page even if the guest frame moves later.
+ */
+static void *
+thv_map_mixed(struct t_hv *h, uint64_t gfn, unsigned int nr, int writable,
+              int *err)
+{
+    int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+    uint8_t *base = mmap(NULL, (size_t)nr * T_PAGE, PROT_NONE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned int i, ok = 0;
+
+    T_ASSERT(base != MAP_FAILED);
+    for (i = 0; i < nr; i++) {
+        uint64_t x = thv_extra(h, gfn + i);
+        int fd = x ? h->pool_fd : h->ram_fd;
+        off_t off = (off_t)((x ? x - 1 : gfn + i) * T_PAGE);
+
+        err[i] = -EFAULT;
+        if (!x && !thv_page_ok(h, gfn + i)) {
+            continue;
+        }
+        T_ASSERT(mmap(base + (size_t)i * T_PAGE, T_PAGE, prot,
+                      MAP_SHARED | MAP_FIXED, fd, off) != MAP_FAILED);
+        err[i] = 0;
+        ok++;
+    }
+    if (!ok) {
+        munmap(base, (size_t)nr * T_PAGE);
+        return NULL;
+    }
+    h->mapped_pages += nr;
+    h->peak_mapped_pages = MAX(h->peak_mapped_pages, h->mapped_pages);
+    return base;
+}
+
 /* Like privcmd: per-frame errors, NULL only when nothing maps. */
 static void *
 thv_map_guest(struct hv *hv, uint64_t gfn, unsigned int nr, int writable,
@@ -288,6 +366,9 @@ thv_map_guest(struct hv *hv, uint64_t gfn, unsigned int nr, int writable,
     struct t_hv *h = to_thv(hv);
     unsigned int i, ok = 0;
 
+    if (thv_range_has_extra(h, gfn, nr)) {
+        return thv_map_mixed(h, gfn, nr, writable, err);
+    }
     for (i = 0; i < nr; i++) {
         err[i] = thv_page_ok(h, gfn + i) ? 0 : -EFAULT;
         ok += err[i] == 0;
@@ -306,7 +387,106 @@ thv_map_guest(struct hv *hv, uint64_t gfn, unsigned int nr, int writable,
 static void
 thv_unmap_guest(struct hv *hv, void *addr, unsigned int nr)
 {
-    to_thv(hv)->mapped_pages -= nr;
+    struct t_hv *h = to_thv(hv);
+    uint8_t *p = addr;
+
+    h->mapped_pages -= nr;
+    if (p < h->ram || p >= h->ram + h->ram_size) {
+        munmap(addr, (size_t)nr * T_PAGE);
+    }
+}
+
+/* XENMEM_populate_physmap: frames that exist stay (-EEXIST, like Xen). */
+static int
+thv_populate_ram(struct hv *hv, uint64_t gfn, uint64_t nr)
+{
+    struct t_hv *h = to_thv(hv);
+    uint64_t i;
+
+    thv_log(h, "populate 0x%" PRIx64 " %" PRIu64, gfn, nr);
+    if (nr > T_POOL_FRAMES - h->pool_used) {
+        return -ENOMEM;
+    }
+    for (i = 0; i < nr; i++) {
+        if (thv_extra(h, gfn + i) || thv_page_ok(h, gfn + i)) {
+            return -EEXIST;
+        }
+    }
+    for (i = 0; i < nr; i++) {
+        g_hash_table_insert(h->p2m, GSIZE_TO_POINTER(gfn + i),
+                            GSIZE_TO_POINTER(++h->pool_used));
+    }
+    return 0;
+}
+
+/*
+ * XEN_DMOP_relocate_memory (XENMAPSPACE_gmfn_range): frame by frame, src
+ * must be populated and becomes empty; what was at dst is replaced.
+ */
+static int
+thv_relocate_memory(struct hv *hv, uint64_t src, uint64_t dst, uint32_t nr)
+{
+    struct t_hv *h = to_thv(hv);
+    uint32_t i;
+
+    thv_log(h, "relocate 0x%" PRIx64 " 0x%" PRIx64 " %u", src, dst, nr);
+    for (i = 0; i < nr; i++) {
+        uint64_t x = thv_extra(h, src + i);
+
+        if (!x) {
+            return -ESRCH;
+        }
+        g_hash_table_remove(h->p2m, GSIZE_TO_POINTER(src + i));
+        g_hash_table_insert(h->p2m, GSIZE_TO_POINTER(dst + i),
+                            GSIZE_TO_POINTER(x));
+    }
+    return 0;
+}
+
+static int
+thv_pin_cacheattr(struct hv *hv, uint64_t start, uint64_t end, uint32_t type)
+{
+    thv_log(to_thv(hv), "pin_cacheattr 0x%" PRIx64 "-0x%" PRIx64 " %u",
+            start, end, type);
+    return start > end ? -EINVAL : 0;
+}
+
+/*
+ * XEN_DMOP_track_dirty_vram as HAP does it: at most 1 GiB of frames; a new
+ * range starts log-dirty and reports every frame dirty; nr 0 stops;
+ * ENODATA while log-dirty belongs to migration.
+ */
+static int
+thv_track_dirty_vram(struct hv *hv, uint64_t gfn, uint32_t nr,
+                     unsigned long *bitmap)
+{
+    struct t_hv *h = to_thv(hv);
+    uint32_t i;
+
+    thv_log(h, "track_dirty 0x%" PRIx64 " %u", gfn, nr);
+    if (nr > (1u << 30) / T_PAGE) {
+        return -EINVAL;
+    }
+    if (h->logdirty_global) {
+        return -ENODATA;
+    }
+    if (nr == 0 || gfn != h->track_gfn || nr != h->track_nr) {
+        g_free(h->track_dirty);
+        h->track_dirty = nr ? g_malloc(nr) : NULL;
+        memset(h->track_dirty, 1, nr);
+        h->track_gfn = gfn;
+        h->track_nr = nr;
+    }
+    memset(bitmap, 0, (nr + 7) / 8);
+    for (i = 0; i < nr; i++) {
+        if (h->track_dirty[i]) {
+            bitmap[i / (8 * sizeof(long))] |= 1ul << (i % (8 * sizeof(long)));
+        }
+    }
+    if (nr) {
+        memset(h->track_dirty, 0, nr);
+    }
+    return 0;
 }
 
 static int
@@ -371,6 +551,11 @@ thv_destroy(struct hv *hv)
     free(h->sync);
     free(h->buf);
     munmap(h->ram, h->ram_size);
+    close(h->ram_fd);
+    munmap(h->pool, (size_t)T_POOL_FRAMES * T_PAGE);
+    close(h->pool_fd);
+    g_hash_table_destroy(h->p2m);
+    g_free(h->track_dirty);
     g_free(h->holes);
     g_queue_clear(&h->pending);
     g_mutex_clear(&h->pending_lock);
@@ -403,6 +588,10 @@ static const struct hv_ops thv_ops = {
     .map_guest = thv_map_guest,
     .unmap_guest = thv_unmap_guest,
     .modified_memory = thv_modified_memory,
+    .populate_ram = thv_populate_ram,
+    .relocate_memory = thv_relocate_memory,
+    .pin_cacheattr = thv_pin_cacheattr,
+    .track_dirty_vram = thv_track_dirty_vram,
     .shutdown = thv_shutdown,
     .set_acpi_s_state = thv_set_acpi_s_state,
     .set_mem_type = thv_set_mem_type,
@@ -434,10 +623,21 @@ thv_new(const struct t_opts *opts)
     h->sync = page_alloc(T_PAGE);
     h->buf = page_alloc(T_PAGE);
     h->ram_size = opts->ram_size ? opts->ram_size : 64ull << 20;
-    /* Zero pages on demand: a big guest costs nothing until touched. */
+    /* Zero pages on demand: a big guest costs nothing until touched. A
+     * memfd, so extra frames can be mapped beside RAM frames. */
+    h->ram_fd = memfd_create("t-ram", MFD_CLOEXEC);
+    T_ASSERT(h->ram_fd >= 0 && ftruncate(h->ram_fd, h->ram_size) == 0);
     h->ram = mmap(NULL, h->ram_size, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                  MAP_SHARED | MAP_NORESERVE, h->ram_fd, 0);
     T_ASSERT(h->ram != MAP_FAILED);
+    h->pool_fd = memfd_create("t-extra", MFD_CLOEXEC);
+    T_ASSERT(h->pool_fd >= 0 &&
+             ftruncate(h->pool_fd, (off_t)T_POOL_FRAMES * T_PAGE) == 0);
+    h->pool = mmap(NULL, (size_t)T_POOL_FRAMES * T_PAGE,
+                   PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+                   h->pool_fd, 0);
+    T_ASSERT(h->pool != MAP_FAILED);
+    h->p2m = g_hash_table_new(g_direct_hash, g_direct_equal);
     h->holes = g_new0(uint8_t, h->ram_size / T_PAGE);
     h->ranges = g_array_new(FALSE, FALSE, sizeof(struct t_range));
     h->log = g_string_new(NULL);
@@ -797,25 +997,97 @@ ram_check(struct t_machine *t, uint64_t gpa, size_t len)
     }
 }
 
+static bool
+in_ram(struct t_machine *t, uint64_t gpa, size_t len)
+{
+    return gpa <= t->hv->ram_size && len <= t->hv->ram_size - gpa &&
+           !thv_range_has_extra(t->hv, gpa / T_PAGE,
+                                (unsigned int)((gpa % T_PAGE + len +
+                                                T_PAGE - 1) / T_PAGE));
+}
+
+/*
+ * The guest CPU's view of one frame: RAM or an extra frame, whose write
+ * sets the log-dirty bit of the tracked range as the p2m fault would.
+ */
+static uint8_t *
+guest_frame(struct t_machine *t, uint64_t gfn, bool write)
+{
+    struct t_hv *h = t->hv;
+    uint64_t x = thv_extra(h, gfn);
+
+    if (!x) {
+        ram_check(t, gfn * T_PAGE, T_PAGE);
+        return h->ram + gfn * T_PAGE;
+    }
+    if (write && gfn >= h->track_gfn && gfn - h->track_gfn < h->track_nr) {
+        h->track_dirty[gfn - h->track_gfn] = 1;
+    }
+    return h->pool + (x - 1) * T_PAGE;
+}
+
+/* op 0: write from buf, 1: read into buf, 2: fill with c. */
+static void
+guest_copy(struct t_machine *t, uint64_t gpa, uint8_t *buf, int c,
+           size_t len, int op)
+{
+    while (len) {
+        size_t off = gpa % T_PAGE, n = MIN(len, T_PAGE - off);
+        uint8_t *p = guest_frame(t, gpa / T_PAGE, op != 1) + off;
+
+        if (op == 0) {
+            memcpy(p, buf, n);
+        } else if (op == 1) {
+            memcpy(buf, p, n);
+        } else {
+            memset(p, c, n);
+        }
+        gpa += n;
+        len -= n;
+        buf = buf ? buf + n : NULL;
+    }
+}
+
 void
 t_memwrite(struct t_machine *t, uint64_t gpa, const void *buf, size_t len)
 {
-    ram_check(t, gpa, len);
+    if (!in_ram(t, gpa, len)) {
+        guest_copy(t, gpa, (uint8_t *)buf, 0, len, 0);
+        return;
+    }
     memcpy(t->hv->ram + gpa, buf, len);
 }
 
 void
 t_memread(struct t_machine *t, uint64_t gpa, void *buf, size_t len)
 {
-    ram_check(t, gpa, len);
+    if (!in_ram(t, gpa, len)) {
+        guest_copy(t, gpa, buf, 0, len, 1);
+        return;
+    }
     memcpy(buf, t->hv->ram + gpa, len);
 }
 
 void
 t_memset(struct t_machine *t, uint64_t gpa, int c, size_t len)
 {
-    ram_check(t, gpa, len);
+    if (!in_ram(t, gpa, len)) {
+        guest_copy(t, gpa, NULL, c, len, 2);
+        return;
+    }
     memset(t->hv->ram + gpa, c, len);
+}
+
+void
+t_hv_set_logdirty(struct t_machine *t, bool on)
+{
+    t->hv->logdirty_global = on;
+}
+
+bool
+t_gfn_extra(struct t_machine *t, uint64_t gfn)
+{
+    return thv_extra(t->hv, gfn) != 0;
 }
 
 uint8_t *

@@ -77,6 +77,11 @@ uint8_t *t_ram(struct t_machine *t);
 uint64_t t_ram_size(struct t_machine *t);
 /* Make guest frames unpopulated: mapping them fails like Xen's would. */
 void t_ram_hole(struct t_machine *t, uint64_t gpa, uint64_t len);
+/* Extra RAM (VRAM): is gfn populated by the device model? Writes through
+ * t_memwrite/t_memset there are guest CPU writes (log-dirty). */
+bool t_gfn_extra(struct t_machine *t, uint64_t gfn);
+/* Migration's log-dirty is on: track_dirty_vram answers ENODATA. */
+void t_hv_set_logdirty(struct t_machine *t, bool on);
 /* Guest frames the map cache holds mapped now (and the peak). */
 uint64_t t_mapped_pages(struct t_machine *t, uint64_t *peak);
 

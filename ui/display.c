@@ -10,6 +10,7 @@
 #include "dm/machine.h"
 #include "dm/timer.h"
 #include "hw/board.h"
+#include "ui/screendump.h"
 
 #define DISPLAY_MAX_DIM     16384
 
@@ -86,6 +87,7 @@ display_new(struct dm *dm, const struct display_hw_ops *ops, void *opaque)
     if (dm->board) {
         dm->board->display = d;
     }
+    screendump_register();
     return d;
 }
 

@@ -165,6 +165,14 @@ pci_bar_target(const struct pci_dev *d, unsigned int bar, uint64_t *base)
     return true;
 }
 
+static void
+pci_bar_moved(struct pci_dev *d, unsigned int bar)
+{
+    if (d->info->bar_moved) {
+        d->info->bar_moved(d, bar);
+    }
+}
+
 /* Unmap every BAR that no longer decodes where it is mapped. */
 static bool
 pci_bus_unmap_stale(struct pci_bus *bus)
@@ -182,6 +190,7 @@ pci_bus_unmap_stale(struct pci_bus *bus)
             if (iomap_region_mapped(r) &&
                 (!pci_bar_target(d, bar, &base) || base != r->base)) {
                 iomap_del(r);
+                pci_bar_moved(d, bar);
                 freed = true;
             }
         }
@@ -203,6 +212,7 @@ pci_bar_map(struct pci_dev *d, unsigned int bar, uint64_t base)
         return;
     }
     b->refused_base = UINT64_MAX;
+    pci_bar_moved(d, bar);
 }
 
 /* Map every BAR that should decode and does not; retry refused ones only
@@ -638,7 +648,10 @@ pci_detach(struct pci_dev *d)
     d->present = false;
     d->bus->devs[d->devfn] = NULL;
     for (i = 0; i < PCI_NUM_REGIONS; i++) {
-        iomap_del(&d->bars[i].region);
+        if (iomap_region_mapped(&d->bars[i].region)) {
+            iomap_del(&d->bars[i].region);
+            pci_bar_moved(d, i);
+        }
     }
 }
 

@@ -149,6 +149,11 @@ struct pci_dev_info {
      * and release the backends; pci_unplug() follows.
      */
     void (*unplug)(struct pci_dev *d);
+    /*
+     * Optional: BAR bar was mapped at a new address or unmapped (see
+     * pci_bar_address), e.g. to move VRAM under a framebuffer BAR.
+     */
+    void (*bar_moved)(struct pci_dev *d, unsigned int bar);
 };
 
 /* One device register for pci_init_regs(): reset value and masks. */
