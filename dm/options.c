@@ -230,6 +230,32 @@ opt_noop(struct parse_ctx *c, const char *arg)
     return 0;
 }
 
+#define NO_CIRRUS "the Cirrus adapter is not emulated yet: the guest " \
+    "gets the standard VGA instead (set stdvga=1 in the domain config to " \
+    "ask for it)"
+
+/* -vga TYPE, QEMU's older spelling of -device VGA (hw/vga/stdvga.c). */
+static int
+opt_vga(struct parse_ctx *c, const char *arg)
+{
+    struct dm_config *cfg = c->cfg;
+
+    g_free(cfg->vga);
+    cfg->vga = NULL;
+    if (strcmp(arg, "none") == 0) {
+        return 0;
+    }
+    if (strcmp(arg, "cirrus") == 0) {
+        DM_WARN("-vga cirrus: %s", NO_CIRRUS);
+    } else if (strcmp(arg, "std") != 0) {
+        return perr(c, "-vga %s: use none, std or cirrus (vga= in the "
+                    "domain config)", arg);
+    }
+    cfg->vga = g_strdup(arg[0] == 'c' ? "cirrus-vga" : "VGA");
+    cfg->vgamem_mb = 16;
+    return 0;
+}
+
 static int
 opt_nographic(struct parse_ctx *c, const char *arg)
 {
@@ -1272,8 +1298,6 @@ dev_usb_hid(struct parse_ctx *c, struct dm_opts *o, const char *driver)
  */
 #define WORKS_CONSOLE "the serial console works: serial=\"pty\" and " \
     "xl console"
-#define NOT_YET_DISPLAY "display adapters are not emulated yet: the " \
-    "guest has no screen (" WORKS_CONSOLE ")"
 #define NOT_YET_NIC "the e1000 NIC is not emulated yet: the guest has no " \
     "network card"
 #define NOT_YET_TAP "the tap device is not opened yet: the guest's " \
@@ -1333,11 +1357,11 @@ static const struct device_def device_defs[] = {
     { { "-device", "xen-platform", DM_OPT_IMPLEMENTED, NULL,
         "xen-platform  Xen platform PCI device",
         "-device xen-platform" }, dev_xen_platform },
-    { { "-device", "VGA", DM_OPT_WARN, NOT_YET_DISPLAY,
+    { { "-device", "VGA", DM_OPT_IMPLEMENTED, NULL,
         "VGA[,vgamem_mb=N]  standard VGA (vga=\"stdvga\")",
         "-device VGA,vgamem_mb=16" }, dev_vga },
-    { { "-device", "cirrus-vga", DM_OPT_WARN, NOT_YET_DISPLAY,
-        "cirrus-vga[,vgamem_mb=N]  Cirrus CLGD 5446",
+    { { "-device", "cirrus-vga", DM_OPT_WARN, NO_CIRRUS,
+        "cirrus-vga[,vgamem_mb=N]  Cirrus (shown as the standard VGA)",
         "-device cirrus-vga,vgamem_mb=8" }, dev_vga },
     { { "-device", "piix3-usb-uhci", DM_OPT_WARN, NOT_YET_USB,
         "piix3-usb-uhci  USB 1.1 controller",
@@ -1554,6 +1578,8 @@ static const struct opt_def opt_defs[] = {
         "-serial pty", true, opt_serial),
     OPT("-nographic", "no graphical output", "-nographic", false,
         opt_nographic),
+    OPT("-vga", "none | std | cirrus  display adapter", "-vga none", true,
+        opt_vga),
     OPT("-device", NULL, "-device ide-cd,drive=x,bus=ide.0,unit=0 "
         "-drive if=none,id=x", true, opt_device),
     OPT("-boot", "order=DRIVES  boot order, e.g. order=dc",

@@ -276,9 +276,11 @@ stdvga_home_gfn(const struct dm *dm, const struct dm_config *cfg)
 {
     uint64_t lowmem = cfg->max_ram_below_4g ? cfg->max_ram_below_4g
                                             : 0xf0000000ull;
-    uint64_t end = dm->ram_size <= lowmem ? dm->ram_size
-                                          : (4ull << 30) + dm->ram_size - lowmem;
+    uint64_t end = dm->ram_size;
 
+    if (end > lowmem) {
+        end = (4ull << 30) + dm->ram_size - lowmem;
+    }
     return (end + STDVGA_PAGE - 1) / STDVGA_PAGE;
 }
 
