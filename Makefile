@@ -67,6 +67,8 @@ HW_OBJS += hw/vga/stdvga.o
 HW_OBJS += hw/vga/vga.o
 HW_OBJS += hw/vga/vbe.o
 HW_OBJS += hw/vga/vga-render.o
+HW_OBJS += hw/fw_cfg/fw_cfg.o
+HW_OBJS += hw/fw_cfg/linuxboot.o
 
 # --- the Xen side and the process
 XEN_OBJS += dm/hv-xen.o
@@ -118,6 +120,7 @@ FW_HOST_OBJS := $(addprefix $(O)/firmware/host/,$(addsuffix .o,$(FW_PURE)))
 FW_ASL := $(FW_DIR)/dsdt.asl $(FW_DIR)/links.asl $(FW_DIR)/isa.asl
 FW_HEX := $(FW_GEN)/dsdt.hex $(FW_GEN)/ssdt_s3.hex $(FW_GEN)/ssdt_s4.hex
 TEST_OBJS += tests/test-hvmloader.o
+TEST_OBJS += tests/test-fw-cfg.o
 
 BENCH_IOREQ_OBJS := bench/ioreq.o
 BENCH_IDE_OBJS := bench/ide.o tests/harness.o

@@ -117,6 +117,10 @@ struct dm_config {
     char *chroot;
     char *pidfile;
     char *logfile;              /* -D */
+    char *kernel;               /* -kernel: bzImage for direct boot */
+    char *initrd;               /* -initrd */
+    char *append;               /* -append: kernel command line */
+    char *firmware_dir;         /* -L: option ROMs; NULL = /usr/share/qemu */
     int log_level;              /* -1: default, else enum dm_log_level */
 
     /* One warning per accepted option the guest will not (fully) get,

@@ -546,6 +546,44 @@ opt_pidfile(struct parse_ctx *c, const char *arg)
     return 0;
 }
 
+/* -kernel/-initrd/-append: xl.cfg kernel=, ramdisk=, cmdline= (hw/fw_cfg). */
+static int
+opt_kernel(struct parse_ctx *c, const char *arg)
+{
+    if (arg[0] == '\0') {
+        return perr(c, "empty file name");
+    }
+    set_str(&c->cfg->kernel, arg);
+    return 0;
+}
+
+static int
+opt_initrd(struct parse_ctx *c, const char *arg)
+{
+    if (arg[0] == '\0') {
+        return perr(c, "empty file name");
+    }
+    set_str(&c->cfg->initrd, arg);
+    return 0;
+}
+
+static int
+opt_append(struct parse_ctx *c, const char *arg)
+{
+    set_str(&c->cfg->append, arg);
+    return 0;
+}
+
+static int
+opt_firmware_dir(struct parse_ctx *c, const char *arg)
+{
+    if (arg[0] == '\0') {
+        return perr(c, "empty directory name");
+    }
+    set_str(&c->cfg->firmware_dir, arg);
+    return 0;
+}
+
 /* QEMU's -d selects debug log items; hvmdm has one debug level. */
 static int
 opt_debug_items(struct parse_ctx *c, const char *arg)
@@ -1316,8 +1354,6 @@ dev_usb_hid(struct parse_ctx *c, struct dm_opts *o, const char *driver)
     "disk spec"
 #define NO_SPICE "SPICE is not supported; remove spice= from the domain " \
     "config (" WORKS_CONSOLE ")"
-#define NO_KERNEL "direct kernel boot is not supported yet; remove " \
-    "kernel=/ramdisk=/cmdline= and boot from a disk or CD image"
 
 /*
  * Until e1000 is emulated, the other NIC models are accepted the same way
@@ -1624,9 +1660,14 @@ static const struct opt_def opt_defs[] = {
     REFUSED("-incoming", "restoring device state is not supported yet; "
             "start the domain afresh (xl create, not xl restore or "
             "xl migrate)", "-incoming fd:9"),
-    REFUSED("-kernel", NO_KERNEL, "-kernel /boot/vmlinuz"),
-    REFUSED("-initrd", NO_KERNEL, "-initrd /boot/initrd.img"),
-    REFUSED("-append", NO_KERNEL, "-append console=ttyS0"),
+    OPT("-kernel", "BZIMAGE  direct kernel boot (fw_cfg)",
+        "-kernel /boot/vmlinuz", true, opt_kernel),
+    OPT("-initrd", "FILE  initial ramdisk for -kernel",
+        "-kernel /k -initrd /boot/initrd.img", true, opt_initrd),
+    OPT("-append", "CMDLINE  kernel command line",
+        "-kernel /k -append console=ttyS0", true, opt_append),
+    OPT("-L", "DIR  option ROMs (linuxboot_dma.bin); default /usr/share/qemu",
+        "-L /usr/share/qemu", true, opt_firmware_dir),
     REFUSED("-spice", NO_SPICE, "-spice port=6000"),
     REFUSED("-object", "COLO (-object filters) is not supported; remove the "
             "colo_* settings from the domain config",
@@ -1778,6 +1819,11 @@ check_machine(struct parse_ctx *c)
     if (cfg->machine && strcmp(cfg->machine, "xenfv") == 0) {
         cfg->xen_platform = true;
     }
+    if ((cfg->initrd || cfg->append) && !cfg->kernel) {
+        c->opt = cfg->initrd ? "-initrd" : "-append";
+        return perr(c, "only allowed with -kernel (xl.cfg ramdisk= and "
+                    "cmdline= need kernel=)");
+    }
     return 0;
 }
 
@@ -1900,7 +1946,9 @@ dm_config_free(struct dm_config *cfg)
 {
     char **strs[] = { &cfg->name, &cfg->incoming, &cfg->machine, &cfg->vga,
                       &cfg->vnc, &cfg->display, &cfg->keymap, &cfg->runas,
-                      &cfg->chroot, &cfg->pidfile, &cfg->logfile };
+                      &cfg->chroot, &cfg->pidfile, &cfg->logfile,
+                      &cfg->kernel, &cfg->initrd, &cfg->append,
+                      &cfg->firmware_dir };
     unsigned int i;
 
     for (i = 0; i < G_N_ELEMENTS(strs); i++) {

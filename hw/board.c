@@ -13,6 +13,7 @@
 #include "dm/log.h"
 #include "dm/machine.h"
 #include "hw/cmos/cmos.h"
+#include "hw/fw_cfg/fw_cfg.h"
 #include "hw/i8042/i8042.h"
 #include "hw/ide/ide.h"
 #include "hw/misc/port92.h"
@@ -35,6 +36,7 @@ static const struct board_device board_devices[] = {
     { "i8042", i8042_board_init },
     { "cmos", cmos_board_init },
     { "port92", port92_board_init },
+    { "fw_cfg", fw_cfg_board_init },
     { NULL, NULL },
 };
 

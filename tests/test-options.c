@@ -381,7 +381,11 @@ T_TEST(options_process_errors)
     expect_error(ARGS("-xen-domid"), "-xen-domid: missing argument");
     expect_error(ARGS("-frobnicate"), "unknown option '-frobnicate'");
     expect_error(ARGS("disk.img"), "unknown option 'disk.img'");
-    expect_error(ARGS("-kernel", "/boot/vmlinuz"), "direct kernel boot");
+    expect_error(ARGS("-kernel", ""), "empty file name");
+    expect_error(ARGS("-initrd", "/boot/initrd.img"),
+                 "-initrd: only allowed with -kernel");
+    expect_error(ARGS("-append", "quiet"),
+                 "-append: only allowed with -kernel");
     expect_error(ARGS("-smp", "4,maxcpus=2"), "more than maxcpus=2");
     expect_error(ARGS("-smp", "129"), "from 1 to 128");
     expect_error(ARGS("-machine", "q35,accel=xen"), "i440FX");
