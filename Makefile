@@ -29,6 +29,7 @@ CORE_OBJS += dm/log.o
 CORE_OBJS += dm/iomap.o
 CORE_OBJS += dm/gmem.o
 CORE_OBJS += dm/ioreq.o
+CORE_OBJS += dm/ioreq-info.o
 CORE_OBJS += dm/timer.o
 CORE_OBJS += dm/irq.o
 CORE_OBJS += dm/dev.o

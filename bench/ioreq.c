@@ -139,9 +139,10 @@ bh_evtchn_pending(struct hv *hv)
     return VCPU_PORT;
 }
 
-static void
+static int
 bh_evtchn_unmask(struct hv *hv, int port)
 {
+    return 0;
 }
 
 static void

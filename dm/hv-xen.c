@@ -425,14 +425,15 @@ xen_evtchn_pending(struct hv *hv)
     return (int)port;
 }
 
-static void
+static int
 xen_evtchn_unmask(struct hv *hv, int port)
 {
     struct hv_xen *x = to_xen(hv);
 
     if (xenevtchn_unmask(x->xce, (evtchn_port_t)port) < 0) {
-        xen_fail(x, "evtchn unmask port %d", port);
+        return xen_fail(x, "evtchn unmask port %d", port);
     }
+    return 0;
 }
 
 static void

@@ -48,7 +48,8 @@ struct hv_ops {
      */
     int (*evtchn_fd)(struct hv *hv);
     int (*evtchn_pending)(struct hv *hv);
-    void (*evtchn_unmask)(struct hv *hv, int port);
+    /* 0, or -errno: the port then stays masked. */
+    int (*evtchn_unmask)(struct hv *hv, int port);
     void (*evtchn_notify)(struct hv *hv, int port);
     int (*vcpu_port)(struct hv *hv, unsigned int vcpu);
     int (*buf_port)(struct hv *hv);

@@ -24,6 +24,7 @@
 #include "dm/gmem.h"
 #include "dm/hv.h"
 #include "dm/iomap.h"
+#include "dm/ioreq-info.h"
 #include "dm/log.h"
 #include "dm/machine.h"
 
@@ -50,6 +51,10 @@ struct ioreq_svc {
     int buf_port;
     GHashTable *vcpu_of_port;       /* local port -> vcpu + 1 */
     bool *fired;                    /* per vCPU: its port was read */
+    uint64_t *port_events;          /* per vCPU: events read on its port */
+    bool *masked;                   /* per vCPU: the last unmask failed */
+    uint64_t buf_events;
+    bool buf_masked;
     uint64_t *ahead;                /* per vCPU: served before its event */
     uint64_t *served;               /* per vCPU: synchronous requests */
     struct ioreq_stats stats;
@@ -72,6 +77,8 @@ ioreq_svc_new(struct dm *dm)
     s->buf_port = s->buf ? hv->ops->buf_port(hv) : -1;
     s->vcpu_of_port = g_hash_table_new(g_direct_hash, g_direct_equal);
     s->fired = g_new0(bool, s->nr_vcpus);
+    s->port_events = g_new0(uint64_t, s->nr_vcpus);
+    s->masked = g_new0(bool, s->nr_vcpus);
     s->ahead = g_new0(uint64_t, s->nr_vcpus);
     s->served = g_new0(uint64_t, s->nr_vcpus);
     for (v = 0; v < s->nr_vcpus; v++) {
@@ -80,6 +87,9 @@ ioreq_svc_new(struct dm *dm)
                             GUINT_TO_POINTER(v + 1));
     }
     dm->ioreq = s;
+    if (ioreq_info_register() < 0) {
+        DM_WARN("QMP query-ioreq could not be registered");
+    }
     return s;
 }
 
@@ -94,6 +104,8 @@ ioreq_svc_free(struct ioreq_svc *s)
     }
     g_hash_table_destroy(s->vcpu_of_port);
     g_free(s->fired);
+    g_free(s->port_events);
+    g_free(s->masked);
     g_free(s->ahead);
     g_free(s->served);
     g_free(s);
@@ -635,7 +647,8 @@ static void
 read_ports(struct ioreq_svc *s)
 {
     struct hv *hv = s->dm->hv;
-    unsigned int guard;
+    unsigned int guard, vcpu;
+    bool masked;
     gpointer v;
     int port;
 
@@ -644,9 +657,11 @@ read_ports(struct ioreq_svc *s)
         if (port < 0) {
             return;
         }
-        hv->ops->evtchn_unmask(hv, port);
+        masked = hv->ops->evtchn_unmask(hv, port) < 0;
         s->stats.events++;
         if (port == s->buf_port) {
+            s->buf_events++;
+            s->buf_masked = masked;
             continue;
         }
         v = g_hash_table_lookup(s->vcpu_of_port, GINT_TO_POINTER(port));
@@ -654,7 +669,10 @@ read_ports(struct ioreq_svc *s)
             s->stats.spurious++;
             continue;
         }
-        s->fired[GPOINTER_TO_UINT(v) - 1] = true;
+        vcpu = GPOINTER_TO_UINT(v) - 1;
+        s->fired[vcpu] = true;
+        s->port_events[vcpu]++;
+        s->masked[vcpu] = masked;
     }
 }
 
@@ -714,4 +732,58 @@ ioreq_svc_peek(const struct ioreq_svc *s)
                                      __ATOMIC_ACQUIRE) !=
                      __atomic_load_n(&s->buf->write_pointer,
                                      __ATOMIC_ACQUIRE);
+}
+
+/* ---- the state on demand (dm/ioreq-info.c) --------------------------- */
+
+unsigned int
+ioreq_svc_nr_vcpus(const struct ioreq_svc *s)
+{
+    return s->nr_vcpus;
+}
+
+void
+ioreq_svc_vcpu_info(const struct ioreq_svc *s, unsigned int v,
+                    struct ioreq_vcpu_info *out)
+{
+    struct hv *hv = s->dm->hv;
+    ioreq_t req;
+
+    memset(out, 0, sizeof(*out));
+    if (v >= s->nr_vcpus) {
+        return;
+    }
+    memcpy(&req, &s->slots[v], sizeof(req));       /* one snapshot */
+    out->state = req.state;
+    out->type = req.type;
+    out->dir = req.dir;
+    out->data_is_ptr = req.data_is_ptr;
+    out->df = req.df;
+    out->size = req.size;
+    out->count = req.count;
+    out->addr = req.addr;
+    out->data = req.data;
+    out->port = hv->ops->vcpu_port(hv, v);
+    out->remote_port = req.vp_eport;
+    out->port_events = s->port_events[v];
+    out->masked = s->masked[v];
+    out->served = s->served[v];
+    out->ahead = s->ahead[v];
+}
+
+bool
+ioreq_svc_buf_info(const struct ioreq_svc *s, struct ioreq_buf_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->port = s->buf_port;
+    if (!s->buf) {
+        return false;
+    }
+    out->read_pointer = __atomic_load_n(&s->buf->read_pointer,
+                                        __ATOMIC_ACQUIRE);
+    out->write_pointer = __atomic_load_n(&s->buf->write_pointer,
+                                         __ATOMIC_ACQUIRE);
+    out->port_events = s->buf_events;
+    out->masked = s->buf_masked;
+    return true;
 }

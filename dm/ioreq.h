@@ -16,6 +16,8 @@ struct ioreq_svc;
 struct ioreq_stats {
     uint64_t sync;
     uint64_t buffered;
+    uint64_t pio;           /* by type, synchronous and buffered */
+    uint64_t copy;
     uint64_t events;        /* event-channel ports read */
     uint64_t early;         /* ports whose request was served before */
     uint64_t malformed;
@@ -46,5 +48,31 @@ void ioreq_svc_handle_vcpu(struct ioreq_svc *s, unsigned int vcpu);
 unsigned int ioreq_svc_drain_buffered(struct ioreq_svc *s);
 
 const struct ioreq_stats *ioreq_svc_stats(const struct ioreq_svc *s);
+
+/* One vCPU's slot as it is now (a copy), its port and its counters. */
+struct ioreq_vcpu_info {
+    unsigned int state, type, dir, size, data_is_ptr, df;
+    uint32_t count;
+    uint64_t addr, data;
+    int port;               /* ours (local) */
+    uint32_t remote_port;   /* the guest's end (vp_eport) */
+    uint64_t port_events;   /* events read on the port */
+    bool masked;            /* the last unmask failed: still masked */
+    uint64_t served;        /* synchronous requests served */
+    uint64_t ahead;         /* served before their event was read */
+};
+
+struct ioreq_buf_info {
+    uint32_t read_pointer, write_pointer;
+    int port;
+    uint64_t port_events;
+    bool masked;
+};
+
+unsigned int ioreq_svc_nr_vcpus(const struct ioreq_svc *s);
+void ioreq_svc_vcpu_info(const struct ioreq_svc *s, unsigned int v,
+                         struct ioreq_vcpu_info *out);
+/* False when the server has no buffered ring. */
+bool ioreq_svc_buf_info(const struct ioreq_svc *s, struct ioreq_buf_info *out);
 
 #endif

@@ -296,6 +296,18 @@ cpu_relax(void)
 #endif
 }
 
+uint64_t
+dm_loop_spin_max(const struct dm *dm)
+{
+    return dm->loop->spin_max_ns;
+}
+
+int
+dm_loop_fast_fd(const struct dm *dm)
+{
+    return dm->loop->fast.fd;
+}
+
 static bool
 fast_peek(struct dm_loop *l)
 {

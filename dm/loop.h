@@ -61,6 +61,9 @@ void dm_loop_set_fast(struct dm *dm, int fd,
  */
 void dm_loop_set_spin(struct dm *dm, uint64_t max_ns);
 uint64_t dm_loop_spin_now(const struct dm *dm);
+uint64_t dm_loop_spin_max(const struct dm *dm);
+/* The fast-path fd, -1 while there is none (paused). */
+int dm_loop_fast_fd(const struct dm *dm);
 /* Thread-safe: run cb(opaque) on the loop thread soon. */
 void dm_post(struct dm *dm, dm_post_cb *cb, void *opaque);
 /* Run everything posted so far (the loop and the test harness call it). */

@@ -28,6 +28,7 @@
 #include "dm/hv-xen.h"
 #include "dm/hv.h"
 #include "dm/ioreq.h"
+#include "dm/ioreq-info.h"
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/machine.h"
@@ -59,6 +60,7 @@ struct app {
     gint64 start_us;                /* monotonic, at process start */
     bool ran;                       /* has been running once */
     unsigned int signal_src[3];
+    unsigned int dump_src;          /* SIGUSR1: the ioreq state to the log */
     char *pidfile;                  /* written by us, removed at exit */
     bool chrooted;                  /* the pidfile path is out of reach */
     char err[512];
@@ -409,7 +411,17 @@ on_signal(gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
-/* libxl kills the DM with SIGHUP when the domain goes away. */
+static gboolean
+on_dump_signal(gpointer opaque)
+{
+    struct app *a = opaque;
+
+    ioreq_info_log(a->dm, "SIGUSR1");
+    return G_SOURCE_CONTINUE;
+}
+
+/* libxl kills the DM with SIGHUP when the domain goes away; SIGUSR1 dumps
+ * the ioreq state into the log (dm/ioreq-info.c). */
 static void
 watch_signals(struct app *a)
 {
@@ -420,6 +432,7 @@ watch_signals(struct app *a)
     for (i = 0; i < G_N_ELEMENTS(sigs); i++) {
         a->signal_src[i] = g_unix_signal_add(sigs[i], on_signal, a);
     }
+    a->dump_src = g_unix_signal_add(SIGUSR1, on_dump_signal, a);
 }
 
 /* Reverse of setup; safe after a failure at any step. */
@@ -432,6 +445,9 @@ teardown(struct app *a)
         if (a->signal_src[i]) {
             g_source_remove(a->signal_src[i]);
         }
+    }
+    if (a->dump_src) {
+        g_source_remove(a->dump_src);
     }
     if (a->evtchn_watched) {
         unwatch_evtchn(a);

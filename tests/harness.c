@@ -155,9 +155,10 @@ thv_raise(struct t_hv *h, int port)
     g_mutex_unlock(&h->pending_lock);
 }
 
-static void
+static int
 thv_evtchn_unmask(struct hv *hv, int port)
 {
+    return 0;
 }
 
 static void

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "block/block.h"             /* struct blk_stats */
+#include "dm/ioreq-info.h"
+#include "dm/log.h"
 #include "dm/chardev.h"
 #include "dm/config.h"
 #include "dm/gmem.h"
@@ -1325,5 +1327,83 @@ T_TEST(qmp_registered_command_table)
     T_ASSERT(array_has_name(a, "name", "x-test-echo"));
     json_object_unref(r);
     client_close(&c);
+    qt_stop(&qt);
+}
+
+/* ---- query-ioreq (dm/ioreq-info.c) ------------------------------------- */
+
+static JsonObject *
+member_at(JsonObject *o, const char *array, guint i)
+{
+    return json_array_get_object_element(
+        json_object_get_array_member(o, array), i);
+}
+
+T_TEST(qmp_query_ioreq_shows_a_stuck_slot)
+{
+    struct qt qt = { 0 };
+    struct client c;
+    ioreq_t rd = { .addr = 0x3fb, .count = 1, .size = 1,
+                   .type = IOREQ_TYPE_PIO, .dir = IOREQ_READ };
+    JsonObject *r, *o, *v, *req;
+
+    qt_start(&qt, NULL);
+    c = client_negotiated(&qt);
+    t_outb(qt.t, 0x3ff, 0x5a);                  /* COM1 scratch */
+    T_EQ(t_inb(qt.t, 0x3ff), 0x5a);
+    t_post_request(qt.t, 0, &rd, true);         /* nobody serves it */
+    r = client_cmd(&qt, &c, "{\"execute\":\"query-ioreq\"}");
+    o = json_node_get_object(ret_of(r));
+    v = member_at(o, "vcpus", 0);
+    T_ASSERT(!strcmp(json_object_get_string_member(v, "state"), "ready"));
+    T_ASSERT(!strcmp(json_object_get_string_member(v, "type"), "pio"));
+    T_ASSERT(!strcmp(json_object_get_string_member(v, "dir"), "read"));
+    T_EQ(json_object_get_int_member(v, "addr"), 0x3fb);
+    T_EQ(json_object_get_int_member(v, "size"), 1);
+    T_EQ(json_object_get_int_member(v, "count"), 1);
+    T_EQ(json_object_get_int_member(v, "served"), 2);
+    T_EQ(json_object_get_int_member(v, "port-events"), 2);
+    T_ASSERT(!json_object_get_boolean_member(v, "masked"));
+    T_ASSERT(json_object_has_member(json_object_get_object_member(
+        o, "buffered"), "write-pointer"));
+    /* The event waits on the fd, but no fast path serves it (paused). */
+    v = json_object_get_object_member(o, "event-channel");
+    T_ASSERT(json_object_get_boolean_member(v, "readable"));
+    T_ASSERT(!json_object_get_boolean_member(v, "watched"));
+    req = json_object_get_object_member(o, "requests");
+    T_EQ(json_object_get_int_member(req, "sync"), 2);
+    T_EQ(json_object_get_int_member(req, "pio"), 2);
+    T_EQ(json_object_get_int_member(req, "spurious"), 0);
+    T_ASSERT(!strcmp(json_object_get_string_member(
+        member_at(o, "sources", 0), "kind"), "event-channel"));
+    T_ASSERT(json_object_has_member(json_object_get_object_member(
+        o, "loop"), "sleeps"));
+    json_object_unref(r);
+    client_close(&c);
+    qt_stop(&qt);
+}
+
+T_TEST(ioreq_state_dump_goes_to_the_log)
+{
+    struct qt qt = { 0 };
+    char path[] = "/tmp/hvmdm-dump-XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    g_autofree char *text = NULL;
+
+    T_ASSERT(fd >= 0 && saved >= 0);
+    qt_start(&qt, NULL);
+    T_EQ(t_inb(qt.t, 0x3fd) & 0x60, 0x60);      /* LSR: THR empty */
+    dm_log_set_quiet(0);
+    T_EQ(dup2(fd, 2), 2);
+    ioreq_info_log(qt.t->dm, "test");
+    T_EQ(dup2(saved, 2), 2);
+    T_ASSERT(g_file_get_contents(path, &text, NULL, NULL));
+    unlink(path);
+    close(fd);
+    T_ASSERT(strstr(text, "ioreq state (test): vcpus[0] {"));
+    T_ASSERT(strstr(text, "\"addr\":1021"));
+    T_ASSERT(strstr(text, "ioreq state (test): requests {"));
+    T_ASSERT(strstr(text, "ioreq state (test): sources[0] "
+                          "{\"kind\":\"event-channel\""));
     qt_stop(&qt);
 }
