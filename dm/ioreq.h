@@ -16,8 +16,6 @@ struct ioreq_svc;
 struct ioreq_stats {
     uint64_t sync;
     uint64_t buffered;
-    uint64_t pio;           /* by type, synchronous and buffered */
-    uint64_t copy;
     uint64_t events;        /* event-channel ports read */
     uint64_t early;         /* ports whose request was served before */
     uint64_t malformed;
