@@ -101,6 +101,7 @@ TEST_OBJS += tests/test-block.o
 TEST_OBJS += tests/test-fuzz.o
 TEST_OBJS += tests/test-display.o
 TEST_OBJS += tests/test-vga.o
+TEST_OBJS += tests/test-vga-legacy.o
 TEST_OBJS += tests/test-hostile.o
 TEST_OBJS += tests/test-xen-platform.o
 TEST_OBJS += tests/test-hostile-block.o

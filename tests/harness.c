@@ -474,9 +474,14 @@ thv_track_dirty_vram(struct hv *hv, uint64_t gfn, uint32_t nr,
     if (nr == 0 || gfn != h->track_gfn || nr != h->track_nr) {
         g_free(h->track_dirty);
         h->track_dirty = nr ? g_malloc(nr) : NULL;
-        memset(h->track_dirty, 1, nr);
+        if (nr) {
+            memset(h->track_dirty, 1, nr);
+        }
         h->track_gfn = gfn;
         h->track_nr = nr;
+    }
+    if (nr == 0) {
+        return 0;
     }
     memset(bitmap, 0, (nr + 7) / 8);
     for (i = 0; i < nr; i++) {
@@ -484,9 +489,7 @@ thv_track_dirty_vram(struct hv *hv, uint64_t gfn, uint32_t nr,
             bitmap[i / (8 * sizeof(long))] |= 1ul << (i % (8 * sizeof(long)));
         }
     }
-    if (nr) {
-        memset(h->track_dirty, 0, nr);
-    }
+    memset(h->track_dirty, 0, nr);
     return 0;
 }
 

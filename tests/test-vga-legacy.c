@@ -1,0 +1,630 @@
+/*
+ * Legacy VGA (hw/vga/vga.c, vga-render.c) driven as the BIOS drives it:
+ * mode sets from the IBM VGA parameter tables, a font loaded into plane 2
+ * through the buffered ring, text rendered and compared with a reference
+ * computed here from the same font bytes, every write and read mode
+ * against hand-computed plane contents, the DAC and attribute state
+ * machines, modes 12h and 13h, and a hostile register/memory stream.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "dm/machine.h"
+#include "tests/harness.h"
+#include "tests/t.h"
+#include "ui/display.h"
+
+struct vga_mode_regs {
+    uint8_t misc;
+    uint8_t sr[4];                  /* SR01-SR04 */
+    uint8_t cr[25];
+    uint8_t ar[21];
+    uint8_t gr[9];
+};
+
+/* IBM VGA BIOS parameter tables (VGA Technical Reference, "Video BIOS"). */
+static const struct vga_mode_regs mode3 = {
+    0x67, { 0x00, 0x03, 0x00, 0x02 },
+    { 0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e,
+      0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3,
+      0xff },
+    { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b,
+      0x3c, 0x3d, 0x3e, 0x3f, 0x0c, 0x00, 0x0f, 0x08, 0x00 },
+    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0e, 0x0f, 0xff },
+};
+
+static const struct vga_mode_regs mode12 = {
+    0xe3, { 0x01, 0x0f, 0x00, 0x06 },
+    { 0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0x0b, 0x3e, 0x00, 0x40, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0xea, 0x8c, 0xdf, 0x28, 0x00, 0xe7, 0x04, 0xe3,
+      0xff },
+    { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b,
+      0x3c, 0x3d, 0x3e, 0x3f, 0x01, 0x00, 0x0f, 0x00, 0x00 },
+    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x0f, 0xff },
+};
+
+static const struct vga_mode_regs mode13 = {
+    0x63, { 0x01, 0x0f, 0x00, 0x0e },
+    { 0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0xbf, 0x1f, 0x00, 0x41, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x28, 0x40, 0x96, 0xb9, 0xa3,
+      0xff },
+    { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
+      0x0c, 0x0d, 0x0e, 0x0f, 0x41, 0x00, 0x0f, 0x00, 0x00 },
+    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x05, 0x0f, 0xff },
+};
+
+static struct t_machine *
+vga_machine(void)
+{
+    const char *argv[] = { "-device", "VGA,vgamem_mb=16", NULL };
+    struct t_opts o = { .argv = argv };
+
+    return t_machine_new(&o);
+}
+
+static void
+seq(struct t_machine *t, uint8_t i, uint8_t v)
+{
+    t_outw(t, 0x3c4, (uint16_t)(i | v << 8));
+}
+
+static void
+gr(struct t_machine *t, uint8_t i, uint8_t v)
+{
+    t_outw(t, 0x3ce, (uint16_t)(i | v << 8));
+}
+
+static void
+crtc(struct t_machine *t, uint8_t i, uint8_t v)
+{
+    t_outb(t, 0x3d4, i);
+    t_outb(t, 0x3d5, v);
+}
+
+/* The BIOS's order: sequencer in reset, misc, sequencer, unlocked CRTC,
+ * attribute controller (flip-flop reset first), graphics, display on. */
+static void
+set_mode(struct t_machine *t, const struct vga_mode_regs *m)
+{
+    unsigned int i;
+
+    seq(t, 0, 0x01);
+    t_outb(t, 0x3c2, m->misc);
+    for (i = 0; i < 4; i++) {
+        seq(t, (uint8_t)(i + 1), m->sr[i]);
+    }
+    seq(t, 0, 0x03);
+    crtc(t, 0x11, 0x00);
+    for (i = 0; i < 25; i++) {
+        crtc(t, (uint8_t)i, m->cr[i]);
+    }
+    (void)t_inb(t, 0x3da);
+    for (i = 0; i < 21; i++) {
+        t_outb(t, 0x3c0, (uint8_t)i);
+        t_outb(t, 0x3c0, m->ar[i]);
+    }
+    for (i = 0; i < 9; i++) {
+        gr(t, (uint8_t)i, m->gr[i]);
+    }
+    t_outb(t, 0x3c0, 0x20);
+}
+
+/* Posted writes to the window, as Xen sends them (xen-dm-interface 1.7). */
+static void
+buf_write(struct t_machine *t, uint32_t addr, uint8_t v)
+{
+    if (!t_buf_push(t, addr, 1, v)) {
+        t_buf_kick(t);
+        T_ASSERT(t_buf_push(t, addr, 1, v));
+    }
+}
+
+static void
+dac_set(struct t_machine *t, uint8_t idx, uint8_t r, uint8_t g, uint8_t b)
+{
+    t_outb(t, 0x3c8, idx);
+    t_outb(t, 0x3c9, r);
+    t_outb(t, 0x3c9, g);
+    t_outb(t, 0x3c9, b);
+}
+
+/* What the display shows for a 6-bit DAC entry (QEMU's expansion). */
+static uint32_t
+c6to8(uint8_t v)
+{
+    return (uint32_t)((v << 2) | (v & 1) * 3);
+}
+
+static uint32_t
+dac_rgb(const uint8_t (*dac)[3], unsigned int i)
+{
+    return c6to8(dac[i][0]) << 16 | c6to8(dac[i][1]) << 8 | c6to8(dac[i][2]);
+}
+
+static uint32_t
+pixel(struct display *d, int x, int y)
+{
+    uint32_t *bits = pixman_image_get_data(display_image(d));
+    int stride = pixman_image_get_stride(display_image(d)) / 4;
+
+    T_EQ(PIXMAN_FORMAT_BPP(pixman_image_get_format(display_image(d))), 32);
+    return bits[(size_t)y * stride + x] & 0xffffff;
+}
+
+/* Plane 2 font load the way SeaBIOS's stdvga_load_font does it. */
+static void
+load_font(struct t_machine *t, const uint8_t *font, unsigned int height)
+{
+    unsigned int c, y;
+
+    seq(t, 2, 0x04);
+    seq(t, 4, 0x07);
+    gr(t, 4, 0x02);
+    gr(t, 5, 0x00);
+    gr(t, 6, 0x04);
+    for (c = 0; c < 256; c++) {
+        for (y = 0; y < height; y++) {
+            buf_write(t, 0xa0000 + c * 32 + y, font[c * height + y]);
+        }
+    }
+    t_buf_kick(t);
+    seq(t, 2, 0x03);
+    seq(t, 4, 0x02);
+    gr(t, 4, 0x00);
+    gr(t, 5, 0x10);
+    gr(t, 6, 0x0e);
+}
+
+static void
+text_setup(struct t_machine *t, uint8_t *font, uint8_t (*dac)[3],
+           uint16_t *cells)
+{
+    GRand *rnd = g_rand_new_with_seed(1234);
+    unsigned int i;
+
+    for (i = 0; i < 256 * 16; i++) {
+        font[i] = (uint8_t)g_rand_int(rnd);
+    }
+    for (i = 0; i < 64; i++) {
+        dac[i][0] = (uint8_t)g_rand_int_range(rnd, 0, 64);
+        dac[i][1] = (uint8_t)g_rand_int_range(rnd, 0, 64);
+        dac[i][2] = (uint8_t)g_rand_int_range(rnd, 0, 64);
+    }
+    for (i = 0; i < 80 * 25; i++) {
+        cells[i] = (uint16_t)g_rand_int(rnd);
+    }
+    memset(font, 0, 16);                /* character 0 is blank */
+    cells[0] = 0x1fc4;                  /* line graphics: 9th column */
+    cells[1] = 0x1f41;
+    g_rand_free(rnd);
+    set_mode(t, &mode3);
+    for (i = 0; i < 64; i++) {
+        dac_set(t, (uint8_t)i, dac[i][0], dac[i][1], dac[i][2]);
+    }
+    load_font(t, font, 16);
+    for (i = 0; i < 80 * 25; i++) {
+        buf_write(t, 0xb8000 + 2 * i, (uint8_t)cells[i]);
+        buf_write(t, 0xb8000 + 2 * i + 1, (uint8_t)(cells[i] >> 8));
+    }
+    t_buf_kick(t);
+}
+
+/* The picture mode 3 must show, from the font and DAC bytes alone. */
+static uint32_t
+text_ref(const uint8_t *font, const uint8_t (*dac)[3], const uint16_t *cells,
+         unsigned int x, unsigned int y, bool blink_on)
+{
+    uint16_t cell = cells[(y / 16) * 80 + x / 9];
+    uint8_t c = (uint8_t)cell, a = (uint8_t)(cell >> 8);
+    unsigned int fgi = a & 0x0f, bgi = (a >> 4) & 7, col = x % 9;
+    uint8_t row = font[c * 16 + y % 16];
+    bool on;
+
+    if (col < 8) {
+        on = (row >> (7 - col)) & 1;
+    } else {
+        on = c >= 0xc0 && c <= 0xdf && (row & 1);
+    }
+    if ((a & 0x80) && !blink_on) {
+        on = false;
+    }
+    /* Mode 3's attribute palette: AR06 = 0x14, AR08-0F = 0x38-0x3F. */
+    return dac_rgb(dac, mode3.ar[on ? fgi : bgi]);
+}
+
+T_TEST(vga_text_mode3_font_from_plane2)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    g_autofree uint8_t *font = g_malloc(256 * 16);
+    uint8_t dac[64][3];
+    uint16_t cells[80 * 25];
+    unsigned int x, y;
+    bool blink_on;
+
+    text_setup(t, font, dac, cells);
+    crtc(t, 0x0a, 0x20);                /* cursor off for the compare */
+    display_refresh(d);
+    T_EQ(display_width(d), 720);
+    T_EQ(display_height(d), 400);
+    blink_on = (t_clock_ns(t) / 533333334ull) & 1;
+    for (y = 0; y < 400; y++) {
+        for (x = 0; x < 720; x++) {
+            uint32_t want = text_ref(font, dac, cells, x, y, blink_on);
+
+            if (pixel(d, (int)x, (int)y) != want) {
+                t_fail(__FILE__, __LINE__, "(%u,%u): 0x%06x != 0x%06x", x,
+                       y, pixel(d, (int)x, (int)y), want);
+            }
+        }
+    }
+    t_machine_free(t);
+}
+
+/* The cursor: CR0A/CR0B scan lines of the CR0E/CR0F cell, blinking. */
+T_TEST(vga_text_cursor)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    g_autofree uint8_t *font = g_malloc(256 * 16);
+    uint8_t dac[64][3];
+    uint16_t cells[80 * 25];
+    unsigned int cell = 81, y, on = 0, off = 0, step;
+
+    text_setup(t, font, dac, cells);
+    cells[cell] = 0x0700;                   /* blank glyph, grey on black */
+    buf_write(t, 0xb8000 + 2 * cell, 0);
+    buf_write(t, 0xb8000 + 2 * cell + 1, 0x07);
+    t_buf_kick(t);
+    crtc(t, 0x0a, 0x0e);
+    crtc(t, 0x0b, 0x0f);
+    crtc(t, 0x0e, 0);
+    crtc(t, 0x0f, (uint8_t)cell);
+    for (step = 0; step < 8; step++) {
+        uint32_t fg = dac_rgb(dac, mode3.ar[7]);
+        uint32_t bg = dac_rgb(dac, 0);
+        bool lit;
+
+        t_clock_step(t, 150000000);
+        display_refresh(d);
+        lit = pixel(d, 9 + 3, 16 + 14) == fg;
+        T_EQ(pixel(d, 9 + 3, 16 + 15), lit ? fg : bg);
+        for (y = 0; y < 14; y++) {
+            T_EQ(pixel(d, 9 + 3, (int)(16 + y)), bg);
+        }
+        on += lit;
+        off += !lit;
+    }
+    T_ASSERT(on >= 2 && off >= 2);
+    t_machine_free(t);
+}
+
+/* ---- planes ---------------------------------------------------------- */
+
+static void
+planes_fill(struct t_machine *t, uint32_t addr, const uint8_t v[4])
+{
+    unsigned int p;
+
+    gr(t, 5, 0x00);
+    gr(t, 1, 0x00);
+    gr(t, 3, 0x00);
+    gr(t, 8, 0xff);
+    for (p = 0; p < 4; p++) {
+        seq(t, 2, (uint8_t)(1u << p));
+        t_writeb(t, addr, v[p]);
+    }
+    seq(t, 2, 0x0f);
+}
+
+static void
+planes_expect(struct t_machine *t, uint32_t addr, uint8_t p0, uint8_t p1,
+              uint8_t p2, uint8_t p3)
+{
+    uint8_t want[4] = { p0, p1, p2, p3 };
+    unsigned int p;
+
+    gr(t, 5, 0x00);
+    for (p = 0; p < 4; p++) {
+        gr(t, 4, (uint8_t)p);
+        T_EQ(t_readb(t, addr), want[p]);
+    }
+}
+
+static const uint8_t init_planes[4] = { 0x0f, 0x33, 0x55, 0xaa };
+
+T_TEST(vga_write_modes_and_read_modes)
+{
+    struct t_machine *t = vga_machine();
+    uint32_t a = 0xa0000 + 1234, b = 0xa0000 + 4321;
+
+    set_mode(t, &mode12);
+    planes_fill(t, a, init_planes);
+    planes_expect(t, a, 0x0f, 0x33, 0x55, 0xaa);
+
+    /* Mode 0: rotate 1, OR, set/reset on planes 0 and 2, bit mask F0. */
+    (void)t_readb(t, a);
+    gr(t, 0, 0x01);
+    gr(t, 1, 0x05);
+    gr(t, 3, (2 << 3) | 1);
+    gr(t, 8, 0xf0);
+    t_writeb(t, a, 0x81);
+    planes_expect(t, a, 0xff, 0xf3, 0x55, 0xea);
+
+    /* Mode 1: the latches of a copied to b. */
+    planes_fill(t, a, init_planes);
+    (void)t_readb(t, a);
+    gr(t, 5, 0x01);
+    t_writeb(t, b, 0x00);
+    planes_expect(t, b, 0x0f, 0x33, 0x55, 0xaa);
+
+    /* Mode 2: colour 0x0A to every plane's bits, bit mask 3C. */
+    (void)t_readb(t, a);
+    gr(t, 3, 0x00);
+    gr(t, 8, 0x3c);
+    gr(t, 5, 0x02);
+    t_writeb(t, a, 0x0a);
+    planes_expect(t, a, 0x03, 0x3f, 0x41, 0xbe);
+
+    /* Mode 3: set/reset 0x6 through (bit mask F0 & data 3C). */
+    planes_fill(t, a, init_planes);
+    (void)t_readb(t, a);
+    gr(t, 0, 0x06);
+    gr(t, 8, 0xf0);
+    gr(t, 5, 0x03);
+    t_writeb(t, a, 0x3c);
+    planes_expect(t, a, 0x0f, 0x33, 0x75, 0x8a);
+
+    /* Mode 0 XOR and AND against the latches. */
+    planes_fill(t, a, init_planes);
+    (void)t_readb(t, a);
+    gr(t, 3, 3 << 3);
+    t_writeb(t, a, 0xff);
+    planes_expect(t, a, 0xf0, 0xcc, 0xaa, 0x55);
+    planes_fill(t, a, init_planes);
+    (void)t_readb(t, a);
+    gr(t, 3, 1 << 3);
+    t_writeb(t, a, 0x3c);
+    planes_expect(t, a, 0x0c, 0x30, 0x14, 0x28);
+
+    /* Read mode 1: colour compare 0101b over all planes, then one. */
+    planes_fill(t, a, init_planes);
+    gr(t, 2, 0x05);
+    gr(t, 7, 0x0f);
+    gr(t, 5, 0x08);
+    T_EQ(t_readb(t, a), 0x04);
+    gr(t, 7, 0x01);
+    T_EQ(t_readb(t, a), 0x0f);
+    gr(t, 7, 0x00);
+    T_EQ(t_readb(t, a), 0xff);
+    t_machine_free(t);
+}
+
+/* GR06 memory map select: outside the window reads float, writes drop. */
+T_TEST(vga_memory_map_select)
+{
+    struct t_machine *t = vga_machine();
+
+    set_mode(t, &mode3);                    /* B8000, 32 KiB, odd/even */
+    t_writeb(t, 0xb8000, 'A');
+    t_writeb(t, 0xb8001, 0x1e);
+    T_EQ(t_readb(t, 0xb8000), 'A');
+    T_EQ(t_readb(t, 0xb8001), 0x1e);
+    T_EQ(t_readb(t, 0xa0000), 0xff);
+    T_EQ(t_readb(t, 0xb0000), 0xff);
+    t_writeb(t, 0xb0000, 0x12);             /* dropped */
+    gr(t, 6, 0x0a);                         /* B0000 */
+    T_EQ(t_readb(t, 0xb0000), 'A');
+    T_EQ(t_readb(t, 0xb8000), 0xff);
+    t_machine_free(t);
+}
+
+T_TEST(vga_dac_and_attribute_state_machines)
+{
+    struct t_machine *t = vga_machine();
+    unsigned int i;
+    uint8_t a, b;
+
+    t_outb(t, 0x3c2, 0x67);                 /* colour ports (misc bit 0) */
+    dac_set(t, 5, 1, 2, 3);
+    t_outb(t, 0x3c9, 4);                    /* entry 6, auto-increment */
+    t_outb(t, 0x3c9, 5);
+    t_outb(t, 0x3c9, 0x46);                 /* 6 bits kept */
+    T_EQ(t_inb(t, 0x3c7) & 3, 0);
+    T_EQ(t_inb(t, 0x3c8), 7);
+    t_outb(t, 0x3c7, 5);
+    T_EQ(t_inb(t, 0x3c7) & 3, 3);
+    for (i = 1; i <= 6; i++) {
+        T_EQ(t_inb(t, 0x3c9), i);
+    }
+    /* Attribute flip-flop: reset by input status 1, index then data. */
+    (void)t_inb(t, 0x3da);
+    t_outb(t, 0x3c0, 0x31);                 /* AR11 with PAS */
+    t_outb(t, 0x3c0, 0x2a);
+    T_EQ(t_inb(t, 0x3c0), 0x31);
+    T_EQ(t_inb(t, 0x3c1), 0x2a);
+    /* Retrace toggles so polling loops end. */
+    a = t_inb(t, 0x3da);
+    b = t_inb(t, 0x3da);
+    T_EQ((a ^ b) & 0x08, 0x08);
+    /* Mono ports are dead while the colour ones decode. */
+    T_EQ(t_inb(t, 0x3b5), 0xff);
+    /* CR11 bit 7 protects CR00-CR07 except CR07 bit 4. */
+    crtc(t, 0x11, 0x80);
+    crtc(t, 0x01, 0x12);
+    crtc(t, 0x07, 0xff);
+    t_outb(t, 0x3d4, 0x01);
+    T_EQ(t_inb(t, 0x3d5), 0x00);
+    t_outb(t, 0x3d4, 0x07);
+    T_EQ(t_inb(t, 0x3d5), 0x10);
+    t_machine_free(t);
+}
+
+/* Mode 13h: chain-4 bytes, each shown as 2x2 pixels at 640x400. */
+T_TEST(vga_mode13h_chain4)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    unsigned int x, y;
+
+    set_mode(t, &mode13);
+    dac_set(t, 0x21, 0x3f, 0x10, 0x01);
+    dac_set(t, 0x22, 0x00, 0x3f, 0x2a);
+    for (y = 0; y < 200; y++) {
+        for (x = 0; x < 320; x++) {
+            if ((x + y) % 7 == 0) {
+                buf_write(t, 0xa0000 + y * 320 + x, (x & 1) ? 0x21 : 0x22);
+            }
+        }
+    }
+    t_buf_kick(t);
+    display_refresh(d);
+    T_EQ(display_width(d), 640);
+    T_EQ(display_height(d), 400);
+    for (y = 0; y < 200; y++) {
+        for (x = 0; x < 320; x++) {
+            uint32_t want = (x + y) % 7 ? 0
+                          : (x & 1) ? 0xff4007 : 0x00ffa8;
+
+            T_EQ(pixel(d, (int)(2 * x), (int)(2 * y)), want);
+            T_EQ(pixel(d, (int)(2 * x + 1), (int)(2 * y + 1)), want);
+        }
+    }
+    t_machine_free(t);
+}
+
+/* Mode 12h: the BIOS's write-mode-2 pixel writes, 16 colours. */
+T_TEST(vga_mode12h_planar)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    unsigned int i, x, y;
+
+    set_mode(t, &mode12);
+    for (i = 0; i < 64; i++) {
+        dac_set(t, (uint8_t)i, (uint8_t)i, (uint8_t)(63 - i),
+                (uint8_t)(i / 2));
+    }
+    gr(t, 5, 0x02);
+    for (y = 0; y < 480; y += 3) {
+        for (x = 0; x < 640; x += 5) {
+            uint32_t addr = 0xa0000 + y * 80 + x / 8;
+
+            gr(t, 8, (uint8_t)(0x80 >> (x % 8)));
+            (void)t_readb(t, addr);
+            t_writeb(t, addr, (uint8_t)((x + y) & 15));
+        }
+    }
+    display_refresh(d);
+    T_EQ(display_width(d), 640);
+    T_EQ(display_height(d), 480);
+    for (y = 0; y < 480; y += 3) {
+        for (x = 0; x < 640; x += 5) {
+            unsigned int c = mode12.ar[(x + y) & 15];
+            uint32_t want = c6to8((uint8_t)c) << 16 |
+                            c6to8((uint8_t)(63 - c)) << 8 |
+                            c6to8((uint8_t)(c / 2));
+
+            T_EQ(pixel(d, (int)x, (int)y), want);
+        }
+    }
+    t_machine_free(t);
+}
+
+struct cell_rec {
+    struct display_listener l;
+    int updates, x, y, w, h;
+};
+
+static void
+cell_update(struct display_listener *l, struct display *d, int x, int y,
+            int w, int h)
+{
+    struct cell_rec *r = l->opaque;
+
+    r->updates++;
+    r->x = x, r->y = y, r->w = w, r->h = h;
+}
+
+static const struct display_listener_ops cell_ops = {
+    .update = cell_update,
+};
+
+/* Only the cells that changed are reported, even after cursor moves. */
+T_TEST(vga_text_dirty_cells)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    struct cell_rec r = { .l = { .ops = &cell_ops } };
+    g_autofree uint8_t *font = g_malloc(256 * 16);
+    uint8_t dac[64][3];
+    uint16_t cells[80 * 25];
+
+    r.l.opaque = &r;
+    text_setup(t, font, dac, cells);
+    crtc(t, 0x0a, 0x20);
+    (void)t_inb(t, 0x3da);
+    t_outb(t, 0x3c0, 0x30);                 /* AR10: no blink */
+    t_outb(t, 0x3c0, 0x04);
+    display_listener_add(d, &r.l);
+    display_refresh(d);
+    r.updates = 0;
+    buf_write(t, 0xb8000 + 2 * (80 * 3 + 5), 'x');
+    t_buf_kick(t);
+    crtc(t, 0x0f, 0x10);
+    display_refresh(d);
+    T_EQ(r.updates, 1);
+    T_EQ(r.x, 5 * 9);
+    T_EQ(r.y, 3 * 16);
+    T_EQ(r.w, 9);
+    T_EQ(r.h, 16);
+    r.updates = 0;
+    display_refresh(d);
+    T_EQ(r.updates, 0);
+    display_listener_remove(d, &r.l);
+    t_machine_free(t);
+}
+
+/* A hostile stream of port and window accesses, rendered as it goes. */
+T_TEST(vga_hostile_register_stream)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    GRand *rnd = g_rand_new_with_seed(77);
+    unsigned int i;
+
+    set_mode(t, &mode3);
+    for (i = 0; i < 40000; i++) {
+        uint32_t r = g_rand_int(rnd);
+        uint16_t port = (uint16_t)(0x3b0 + (r % 0x30));
+        uint8_t v = (uint8_t)(r >> 8);
+
+        switch ((r >> 16) % 5) {
+        case 0:
+            t_outb(t, port, v);
+            break;
+        case 1:
+            (void)t_inb(t, port);
+            break;
+        case 2:
+            buf_write(t, 0xa0000 + (g_rand_int(rnd) & 0x1ffff), v);
+            break;
+        case 3:
+            (void)t_readb(t, 0xa0000 + (g_rand_int(rnd) & 0x1ffff));
+            break;
+        default:
+            t_outw(t, 0x1ce, (uint16_t)(r % 12));
+            t_outw(t, 0x1cf, (uint16_t)g_rand_int(rnd));
+            break;
+        }
+        if (i % 500 == 0) {
+            t_buf_kick(t);
+            display_refresh(d);
+            T_ASSERT(display_width(d) > 0 && display_height(d) > 0);
+        }
+    }
+    t_buf_kick(t);
+    display_refresh(d);
+    g_rand_free(rnd);
+    t_machine_free(t);
+}
