@@ -126,14 +126,16 @@ TEST_OBJS += tests/test-fw-cfg.o
 
 BENCH_IOREQ_OBJS := bench/ioreq.o
 BENCH_IDE_OBJS := bench/ide.o tests/harness.o
+BENCH_VGA_OBJS := bench/vga.o tests/harness.o
 
 DM_BIN := $(O)/hvmdm
 TEST_BIN := $(O)/tests/run-tests
 BENCH_BINS := $(O)/bench/ioreq
 BENCH_BINS += $(O)/bench/ide
+BENCH_BINS += $(O)/bench/vga
 
 ALL_OBJS := $(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS) $(TEST_OBJS) $(BENCH_IOREQ_OBJS) \
-            $(BENCH_IDE_OBJS)
+            $(BENCH_IDE_OBJS) $(BENCH_VGA_OBJS)
 
 .PHONY: all check check-asan bench clean distclean
 all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS)
@@ -159,6 +161,11 @@ $(O)/bench/ioreq: $(addprefix $(O)/,$(CORE_OBJS) $(BENCH_IOREQ_OBJS))
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/bench/ide: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(BENCH_IDE_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bench/vga: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(BENCH_VGA_OBJS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
@@ -217,6 +224,7 @@ demo: $(DM_BIN)
 bench: $(BENCH_BINS)
 	$(O)/bench/ioreq
 	$(O)/bench/ide
+	$(O)/bench/vga
 
 clean:
 	rm -rf build build-asan

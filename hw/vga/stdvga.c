@@ -191,6 +191,7 @@ stdvga_lfb_write(void *opaque, uint64_t off, uint64_t val, unsigned int size)
     if (off + size <= v->vga.vram_size) {
         memcpy(v->vga.vram + off, &val, size);
         vga_mark_dirty(&v->vga, (uint32_t)off, size);
+        v->vga.plane2_written = true;
     }
 }
 

@@ -129,6 +129,7 @@ struct vga {
     unsigned long *self_dirty;
     bool palette_dirty;             /* DAC or attribute palette changed */
     bool regs_dirty;                /* a register that moves the picture */
+    bool plane2_written;            /* the font plane changed (hvmdm side) */
 
     /* Renderer state (not saved: rebuilt with a full redraw). */
     struct vga_render *render;

@@ -38,6 +38,7 @@ struct vga_render {
     uint16_t *cells;                /* char | attr << 8 as last drawn */
     uint8_t cell_state[VGA_MAX_CELLS / 8];  /* bit: cell had cursor */
     uint8_t font[2][VGA_FONT_BYTES];
+    uint8_t font_sel[2];            /* map each font copy came from */
     uint32_t cursor;                /* cell index, or UINT32_MAX */
     bool cursor_on, blink_on;
 };
@@ -49,6 +50,7 @@ vga_render_new(void)
 
     r->cells = g_new0(uint16_t, VGA_MAX_CELLS);
     r->full = true;
+    r->font_sel[0] = r->font_sel[1] = 0xff;
     return r;
 }
 
@@ -160,6 +162,21 @@ range_dirty(const struct vga *s, const unsigned long *dirty, uint64_t off,
     return false;
 }
 
+/* Written from outside hvmdm (the dirty-VRAM log; NULL: everything). */
+static bool
+ext_dirty(const unsigned long *dirty, uint32_t off, uint32_t len)
+{
+    uint32_t p;
+
+    for (p = off >> VGA_PAGE_SHIFT; dirty && p <= (off + len - 1) >>
+         VGA_PAGE_SHIFT; p++) {
+        if (vga_test_bit(dirty, p)) {
+            return true;
+        }
+    }
+    return !dirty;
+}
+
 /* (Re)size the surface when the geometry changed; true if it did. */
 static bool
 vga_set_size(struct vga *s, struct display *d, enum vga_kind kind, int w,
@@ -212,10 +229,14 @@ vga_font_base(unsigned int sel)
     return base[sel & 7];
 }
 
-/* Copy the two selected character maps out of plane 2; true if changed. */
+/*
+ * Copy the two selected character maps out of plane 2 when their pages
+ * were written (or the selection moved); true if a glyph changed.
+ */
 static bool
-vga_fetch_fonts(struct vga *s)
+vga_fetch_fonts(struct vga *s, const unsigned long *dirty)
 {
+    struct vga_render *r = s->render;
     uint8_t v = s->r.sr[VGA_SR_CHAR_MAP];
     unsigned int sel[2] = {
         ((v >> 4) & 1) | ((v << 1) & 6),      /* map A: attr bit 3 set */
@@ -228,6 +249,11 @@ vga_fetch_fonts(struct vga *s)
     for (m = 0; m < 2; m++) {
         uint32_t w = vga_font_base(sel[m]);
 
+        if (!r->full && r->font_sel[m] == sel[m] && !s->plane2_written &&
+            !ext_dirty(dirty, 4 * w, 4 * VGA_FONT_BYTES)) {
+            continue;
+        }
+        r->font_sel[m] = (uint8_t)sel[m];
         for (i = 0; i < VGA_FONT_BYTES; i++) {
             font[i] = s->vram[4 * (w + i) + 2];
         }
@@ -297,7 +323,8 @@ vga_cursor_cell(const struct vga *s, uint32_t start, unsigned int ncells)
 }
 
 static void
-vga_render_text(struct vga *s, struct display *d, uint64_t now)
+vga_render_text(struct vga *s, struct display *d, const unsigned long *dirty,
+                uint64_t now)
 {
     struct vga_render *r = s->render;
     unsigned int cols, rows, cw, ch, cx, cy;
@@ -320,7 +347,7 @@ vga_render_text(struct vga *s, struct display *d, uint64_t now)
     r->start = start;
     r->line_offset = stride;
     vga_set_size(s, d, KIND_TEXT, (int)(cols * cw), (int)(rows * ch));
-    r->full |= vga_fetch_fonts(s);
+    r->full |= vga_fetch_fonts(s, dirty);
     blinked = blink_on != r->blink_on && (s->r.ar[VGA_AR_MODE] & 0x08);
     r->blink_on = blink_on;
     r->cursor_on = (now / VGA_CURSOR_PHASE_NS) & 1;
@@ -674,13 +701,14 @@ vga_render(struct vga *s, struct display *d, const unsigned long *dirty,
         vga_render_graphic(s, d, dirty);
         break;
     case KIND_TEXT:
-        vga_render_text(s, d, now_ns);
+        vga_render_text(s, d, dirty, now_ns);
         break;
     default:
         vga_render_blank(s, d);
         break;
     }
     s->regs_dirty = false;
+    s->plane2_written = false;
     memset(s->self_dirty, 0,
            ((s->vram_size >> VGA_PAGE_SHIFT) + VGA_BITS_PER_LONG - 1) /
            VGA_BITS_PER_LONG * sizeof(unsigned long));

@@ -541,6 +541,7 @@ vga_write_planar(struct vga *s, uint32_t word, uint8_t val)
     uint32_t mask = vga_expand4(s->r.sr[VGA_SR_MAP_MASK]);
 
     *p = (*p & ~mask) | (vga_write_value(s, val) & mask);
+    s->plane2_written |= (s->r.sr[VGA_SR_MAP_MASK] & 4) != 0;
     vga_mark_dirty(s, 4u * (word % VGA_PLANE_WORDS), 4);
 }
 
@@ -558,6 +559,7 @@ vga_mem_write(struct vga *s, uint32_t addr, uint8_t val)
         if ((uint64_t)off < s->vram_size &&
             (s->r.sr[VGA_SR_MAP_MASK] & (1u << (off & 3)))) {
             s->vram[off] = val;
+            s->plane2_written |= (off & 3) == 2;
             vga_mark_dirty(s, (uint32_t)off, 1);
         }
         return;
@@ -568,6 +570,7 @@ vga_mem_write(struct vga *s, uint32_t addr, uint8_t val)
         if (s->r.sr[VGA_SR_MAP_MASK] & (1u << plane)) {
             i = 4u * (((uint32_t)off >> 1) % VGA_PLANE_WORDS) + plane;
             s->vram[i] = val;
+            s->plane2_written |= plane == 2;
             vga_mark_dirty(s, i, 1);
         }
         return;
