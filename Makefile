@@ -71,6 +71,10 @@ HW_OBJS += hw/vga/vga-render.o
 HW_OBJS += hw/fw_cfg/fw_cfg.o
 HW_OBJS += hw/fw_cfg/linuxboot.o
 
+# --- ui/: front ends, feeding the input devices above
+HW_OBJS += ui/keymap.o
+HW_OBJS += ui/vnc.o
+
 # --- the Xen side and the process
 XEN_OBJS += dm/hv-xen.o
 XEN_OBJS += dm/main.o
@@ -100,6 +104,7 @@ TEST_OBJS += tests/test-atapi.o
 TEST_OBJS += tests/test-block.o
 TEST_OBJS += tests/test-fuzz.o
 TEST_OBJS += tests/test-display.o
+TEST_OBJS += tests/test-vnc.o
 TEST_OBJS += tests/test-vga.o
 TEST_OBJS += tests/test-vga-legacy.o
 TEST_OBJS += tests/test-hostile.o

@@ -38,6 +38,7 @@
 #include "hw/board.h"
 #include "hw/ide/ide.h"             /* ide_cd_change_media, ide_cd_eject,
                                        ide_blk_stats */
+#include "ui/vnc.h"
 
 /* XEN_QEMU_CONSOLE_LIMIT when unset (libxl 4.20+ no longer sets it). */
 #define LOG_LIMIT_DEFAULT (1u << 20)
@@ -380,6 +381,11 @@ machine_setup(struct app *a)
     }
     ioreq_svc_new(a->dm);
     dm_report_startup(a->dm);
+    if (a->cfg.vnc && strcmp(a->cfg.vnc, "none") != 0 &&
+        !vnc_start(a->dm, a->cfg.vnc, a->cfg.keymap, a->err,
+                   sizeof(a->err))) {
+        return -1;
+    }
     if (watch_evtchn(a) < 0) {
         return -1;
     }
@@ -453,6 +459,9 @@ teardown(struct app *a)
         unwatch_evtchn(a);
     }
     qmp_free(a->qmp);           /* connections, sockets, fd sets */
+    if (a->dm) {
+        vnc_stop(vnc_get(a->dm));
+    }
     dm_free(a->dm);             /* devices, ioreq service, loop, maps */
     if (a->hv) {
         a->hv->ops->destroy(a->hv);

@@ -1081,23 +1081,6 @@ qmp_cmd_query_chardev(struct qmp_req *r)
     return qmp_node_take_array(a);
 }
 
-/* No VNC server yet: QEMU's reply for a disabled display. */
-static JsonNode *
-qmp_cmd_query_vnc(struct qmp_req *r)
-{
-    JsonObject *o = json_object_new();
-
-    json_object_set_boolean_member(o, "enabled", false);
-    return qmp_node_take_object(o);
-}
-
-static JsonNode *
-qmp_cmd_change_vnc_password(struct qmp_req *r)
-{
-    qmp_fail(r, "GenericError", "VNC is not enabled");
-    return NULL;
-}
-
 static JsonNode *
 qmp_cmd_cont(struct qmp_req *r)
 {
@@ -1593,9 +1576,6 @@ static JsonNode *qmp_cmd_query_commands(struct qmp_req *r);
 static const struct qmp_arg qmp_args_capabilities[] = {
     { "enable", QMP_ARG_ARRAY, false }, { NULL, 0, false },
 };
-static const struct qmp_arg qmp_args_vnc_password[] = {
-    { "password", QMP_ARG_STR, true }, { NULL, 0, false },
-};
 static const struct qmp_arg qmp_args_blockstats[] = {
     { "query-nodes", QMP_ARG_BOOL, false }, { NULL, 0, false },
 };
@@ -1629,9 +1609,6 @@ static const struct qmp_cmd qmp_cmds[] = {
       qmp_args_capabilities },
     { "query-status", qmp_cmd_query_status, false, NULL },
     { "query-chardev", qmp_cmd_query_chardev, false, NULL },
-    { "query-vnc", qmp_cmd_query_vnc, false, NULL },
-    { "change-vnc-password", qmp_cmd_change_vnc_password, false,
-      qmp_args_vnc_password },
     { "cont", qmp_cmd_cont, false, NULL },
     { "stop", qmp_cmd_stop, false, NULL },
     { "system_wakeup", qmp_cmd_system_wakeup, false, NULL },

@@ -12,6 +12,7 @@ struct ps2_kbd;
 struct ps2_mouse;
 struct display;
 struct xenplat;
+struct vnc;
 
 /* Pointers the devices need to find each other; owned by their devices. */
 struct board {
@@ -20,6 +21,7 @@ struct board {
     struct ps2_mouse *ps2_mouse;    /* hw/i8042/ps2.c, for ui/input.h */
     struct display *display;        /* ui/display.c, owned by the adapter */
     struct xenplat *xenplat;        /* hw/xen-platform, NULL without */
+    struct vnc *vnc;                /* ui/vnc.c, the VNC server or NULL */
 };
 
 struct board_device {

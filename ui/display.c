@@ -203,6 +203,7 @@ display_listener_add(struct display *d, struct display_listener *l)
     d->listeners = l;
     if (first) {
         d->resized = false;             /* nobody else to tell */
+        pixman_region32_clear(&d->dirty);   /* resize() below sends all */
         if (d->ops && d->ops->active) {
             d->ops->active(d->opaque, true);
         }
