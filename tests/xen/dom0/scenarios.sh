@@ -20,6 +20,7 @@
 . /test/config
 . /test/expected
 . /test/guest.sh
+. /test/linux.sh
 
 IMAGES=/test/images
 WORK=/tmp/work
@@ -167,6 +168,7 @@ xen_marker()
 guest_config()
 {
     name=$1 dm=$2 kind=$3
+    case $kind in linux-*) linux_guest_config "$@"; return ;; esac
     echo "name = \"$name\""
     echo 'type = "hvm"'
     echo 'memory = 32'
@@ -587,10 +589,22 @@ log "scenarios for device models: $DMS"
 mkdir -p "$IMAGES"
 guest_assemble_disk "$IMAGES/disk-parts" "$IMAGES/disk.img" \
     "$GUEST_DISK_SECTORS" || log "could not assemble the disk image"
+# Is any of the scenarios $@ selected (SCENARIOS)?
+want()
+{
+    for s in "$@"; do
+        case " $SCENARIOS " in *" $s "*) return 0 ;; esac
+    done
+    return 1
+}
+
 for dm in $DMS; do
     echo "DM $dm" >&3
-    run_disk "$dm"
-    run_cdrom "$dm"
+    want disk-boot checksum poweroff && run_disk "$dm"
+    want cdrom-boot destroy && run_cdrom "$dm"
+    for kind in linux-emu linux-pv linux-hostile; do
+        want "$kind" && run_linux "$dm" "$kind"
+    done
 done
 ps > "$WORK/ps"
 dump_file dom0/ps "$WORK/ps"

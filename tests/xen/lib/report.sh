@@ -1,7 +1,16 @@
 # Reading dom0's results file: pass/fail lines, log excerpts for failures,
 # the device-model timing table (sourced by tests/xen/run; POSIX sh).
 
-SCENARIOS="disk-boot checksum cdrom-boot destroy poweroff"
+SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff
+    linux-emu linux-pv linux-hostile"}
+SCENARIOS=$(echo $SCENARIOS)
+
+# Is any Linux guest scenario selected?
+report_wants_linux()
+{
+    case " $SCENARIOS " in *" linux-"*) return 0 ;; esac
+    return 1
+}
 
 # Split the @@FILE blocks of results file $1 into $LOGS/<name>.
 report_split_logs()
@@ -18,6 +27,7 @@ report_guest()
 {
     case $2 in
     cdrom-boot|destroy) echo "$1-cdrom" ;;
+    linux-*) echo "$1-$2" ;;
     *) echo "$1-disk" ;;
     esac
 }
@@ -113,7 +123,21 @@ report_table()
                "poweroff:xl shutdown -F -> domain gone" \
                "destroy_xl:xl destroy duration" \
                "destroy_dm_exit:device model exit after xl destroy" \
-               "rss_kb:device model VmRSS in dom0 (kB)"; do
+               "rss_kb:device model VmRSS in dom0 (kB)" \
+               "linux_rom:Linux: xl create -> linuxboot ROM (Xen console)" \
+               "linux_init:Linux: xl create -> guest /init (last guest)" \
+               "linux_disk_emu:Linux emu: xl create -> sda ready" \
+               "linux_end_emu:Linux emu: xl create -> checks done" \
+               "linux_off_emu:Linux emu: xl create -> poweroff (S5) done" \
+               "emu_rd_kbs:Linux emu: sda seq read kB/s (ata_piix DMA)" \
+               "emu_wr_kbs:Linux emu: sda seq write kB/s (ata_piix DMA)" \
+               "rss_kb_linux_emu:Linux emu: device model VmRSS (kB)" \
+               "linux_disk_pv:Linux pv: xl create -> xvda connected" \
+               "linux_end_pv:Linux pv: xl create -> checks done" \
+               "linux_off_pv:Linux pv: xl create -> poweroff (S5) done" \
+               "pv_rd_kbs:Linux pv: xvda seq read kB/s (blkfront)" \
+               "pv_wr_kbs:Linux pv: xvda seq write kB/s (blkfront)" \
+               "rss_kb_linux_pv:Linux pv: device model VmRSS (kB)"; do
         key=${row%%:*}
         printf '  %-50s' "${row#*:}"
         for dm in $DMS; do

@@ -5,6 +5,7 @@ XEN_LIB=/usr/lib/xen-4.17
 QEMU_XEN=/usr/libexec/xen-qemu-system-i386
 DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
 DOM0_MODULES="$DOM0_MODULES xen-netback xen-blkback tun"
+DOM0_MODULES="$DOM0_MODULES loop"
 
 # The newest kernel under /boot that has its modules installed.
 rootfs_kernel_version()
@@ -128,7 +129,16 @@ rootfs_test_files()
     mkdir -p "$ROOT/test/images"
     cp -a "$BUILD/guest/disk-parts" "$BUILD/guest/cd.iso" \
         "$ROOT/test/images/" || return 1
+    cp "$XEN_TESTS/dom0/linux.sh" "$ROOT/test/" || return 1
+    cp "$XEN_TESTS/dom0/block-loop" "$ROOT/test/block-loop" || return 1
+    chmod 755 "$ROOT/test/block-loop"
+    if [ -d "$BUILD/linux" ]; then
+        mkdir -p "$ROOT/test/linux"
+        cp "$BUILD/linux/vmlinuz" "$BUILD/linux/initrd.gz" \
+            "$BUILD/linux/pattern.bin" "$ROOT/test/linux/" || return 1
+    fi
     {
+        echo "SCENARIOS='$SCENARIOS'"
         echo "DMS='$DMS'"
         echo "T_CREATE=$T_CREATE"
         echo "T_BOOT=$T_BOOT"
