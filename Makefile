@@ -132,15 +132,17 @@ TEST_OBJS += tests/test-fw-cfg.o
 BENCH_IOREQ_OBJS := bench/ioreq.o
 BENCH_IDE_OBJS := bench/ide.o tests/harness.o
 BENCH_VGA_OBJS := bench/vga.o tests/harness.o
+BENCH_FW_CFG_OBJS := bench/fw_cfg.o tests/harness.o
 
 DM_BIN := $(O)/hvmdm
 TEST_BIN := $(O)/tests/run-tests
 BENCH_BINS := $(O)/bench/ioreq
 BENCH_BINS += $(O)/bench/ide
 BENCH_BINS += $(O)/bench/vga
+BENCH_BINS += $(O)/bench/fw_cfg
 
 ALL_OBJS := $(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS) $(TEST_OBJS) $(BENCH_IOREQ_OBJS) \
-            $(BENCH_IDE_OBJS) $(BENCH_VGA_OBJS)
+            $(BENCH_IDE_OBJS) $(BENCH_VGA_OBJS) $(BENCH_FW_CFG_OBJS)
 
 .PHONY: all check check-asan bench clean distclean
 all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS)
@@ -171,6 +173,12 @@ $(O)/bench/ide: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(BENCH_IDE_OBJS))
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/bench/vga: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(BENCH_VGA_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bench/fw_cfg: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) \
+                   $(BENCH_FW_CFG_OBJS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
@@ -230,6 +238,7 @@ bench: $(BENCH_BINS)
 	$(O)/bench/ioreq
 	$(O)/bench/ide
 	$(O)/bench/vga
+	$(O)/bench/fw_cfg
 
 clean:
 	rm -rf build build-asan
