@@ -88,6 +88,10 @@ rootfs_xen_tools()
 # The device models under test: Debian's qemu-xen and hvmdm's build.
 rootfs_device_models()
 {
+    # Direct kernel boot's option ROMs (qemu-system-data), for both.
+    mkdir -p "$ROOT/usr/share/qemu"
+    cp /usr/share/qemu/linuxboot.bin /usr/share/qemu/linuxboot_dma.bin \
+        "$ROOT/usr/share/qemu/" || return 1
     for dm in $DMS; do
         case $dm in
         qemu)
