@@ -233,6 +233,11 @@ demo: $(DM_BIN)
 	@tr -d '\r' < build/xen/logs/hvmdm/hvmdm-disk.serial
 	@echo "--- hvmdm's log (/var/log/xen/qemu-dm-<name>.log in dom0):"
 	@cat build/xen/logs/hvmdm/hvmdm-disk.dm.log
+	@echo "--- the Linux guest on PV drivers after the unplug, as it reported"
+	@echo "    its PCI functions, disks and kernel messages:"
+	@cat build/xen/logs/hvmdm/hvmdm-linux-pv.guest-results || true
+	@echo "--- hvmdm's log for that guest:"
+	@cat build/xen/logs/hvmdm/hvmdm-linux-pv.dm.log || true
 
 bench: $(BENCH_BINS)
 	$(O)/bench/ioreq
