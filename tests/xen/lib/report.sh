@@ -1,8 +1,9 @@
 # Reading dom0's results file: pass/fail lines, log excerpts for failures,
 # the device-model timing table (sourced by tests/xen/run; POSIX sh).
 
-SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff
-    linux-emu linux-pv linux-hostile"}
+# The Linux guest scenarios (linux-emu linux-pv linux-hostile) run when
+# named in SCENARIOS.
+SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff"}
 SCENARIOS=$(echo $SCENARIOS)
 
 # Is any Linux guest scenario selected?
