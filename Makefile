@@ -128,6 +128,25 @@ FW_ASL := $(FW_DIR)/dsdt.asl $(FW_DIR)/links.asl $(FW_DIR)/isa.asl
 FW_HEX := $(FW_GEN)/dsdt.hex $(FW_GEN)/ssdt_s3.hex $(FW_GEN)/ssdt_s4.hex
 TEST_OBJS += tests/test-hvmloader.o
 TEST_OBJS += tests/test-fw-cfg.o
+# The firmware itself: freestanding 32-bit, no libc, one PT_LOAD.
+FW_TARGET += start
+FW_TARGET += hvmloader
+FW_TARGET += console
+FW_TARGET += xen
+FW_TARGET += platform
+FW_TARGET += pci
+FW_TARGET += tables
+FW_TARGET += bios
+FW_TARGET += lib
+FW_TARGET += $(FW_PURE)
+FW_OBJS := $(addprefix $(O)/firmware/target/,$(addsuffix .o,$(FW_TARGET)))
+FW_BIN := $(O)/firmware/hvmloader
+FW_CFLAGS := -m32 -march=i686 -O2 -std=gnu11 -ffreestanding -nostdinc \
+             -isystem $(shell $(CC) -print-file-name=include) \
+             -fno-pic -fno-pie -fno-stack-protector -fcf-protection=none \
+             -fno-builtin -fno-tree-loop-distribute-patterns \
+             -fno-asynchronous-unwind-tables -mno-sse -mno-mmx \
+             $(WARNINGS) -I. -I$(FW_GEN) -MMD -MP
 
 BENCH_IOREQ_OBJS := bench/ioreq.o
 BENCH_IDE_OBJS := bench/ide.o tests/harness.o
@@ -145,7 +164,7 @@ ALL_OBJS := $(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS) $(TEST_OBJS) $(BENCH_IOREQ_OBJS)
             $(BENCH_IDE_OBJS) $(BENCH_VGA_OBJS) $(BENCH_FW_CFG_OBJS)
 
 .PHONY: all check check-asan bench clean distclean
-all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS)
+all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS) $(FW_BIN)
 
 $(O)/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
@@ -207,6 +226,23 @@ $(O)/firmware/host/%.o: $(FW_DIR)/%.c config.mk
 	$(Q)$(CC) $(ALL_CFLAGS) -DHVMLOADER_HOST -I$(FW_GEN) -c -o $@ $<
 
 $(O)/firmware/host/aml.o: $(FW_HEX)
+$(O)/firmware/target/aml.o: $(FW_HEX)
+
+$(O)/firmware/target/%.o: $(FW_DIR)/%.c config.mk
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $< (firmware)")
+	$(Q)$(CC) $(FW_CFLAGS) -c -o $@ $<
+
+$(O)/firmware/target/%.o: $(FW_DIR)/%.S config.mk
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  AS      $< (firmware)")
+	$(Q)$(CC) $(FW_CFLAGS) -c -o $@ $<
+
+$(FW_BIN): $(FW_OBJS) $(FW_DIR)/hvmloader.ld
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) -m32 -nostdlib -static -no-pie -Wl,--build-id=none \
+	    -Wl,--no-warn-rwx-segments \
+	    -Wl,-T,$(FW_DIR)/hvmloader.ld -o $@ $(FW_OBJS)
 
 check: $(TEST_BIN)
 	$(TEST_BIN) $(TESTS)
@@ -219,10 +255,13 @@ check-asan:
 
 # End-to-end under the real Xen 4.17, emulated by qemu-system-x86_64
 # (tests/xen/run): DM=hvmdm (default), DM=qemu (Debian's qemu-xen), or both.
+# HVMLOADER=ours (or "xen ours") boots the guests with firmware/hvmloader.
 DM ?= hvmdm
+HVMLOADER ?= xen
 .PHONY: check-xen
-check-xen: $(if $(filter hvmdm,$(DM)),$(DM_BIN))
-	DM="$(DM)" tests/xen/run
+check-xen: $(if $(filter hvmdm,$(DM)),$(DM_BIN)) \
+           $(if $(filter ours,$(HVMLOADER)),$(FW_BIN))
+	DM="$(DM)" HVMLOADER="$(HVMLOADER)" tests/xen/run
 
 # The main job: the disk scenario's guest booted under real Xen with hvmdm
 # spawned by xl, then what it printed on its serial console and hvmdm's log.
@@ -252,4 +291,4 @@ distclean: clean
 	rm -f config.mk config.h
 
 -include $(addprefix $(O)/,$(ALL_OBJS:.o=.d))
--include $(FW_HOST_OBJS:.o=.d)
+-include $(FW_HOST_OBJS:.o=.d) $(FW_OBJS:.o=.d)

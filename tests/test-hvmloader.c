@@ -70,7 +70,7 @@ sum(const uint8_t *p, size_t n)
     return s;
 }
 
-/* --- BAR placement ------------------------------------------------------ */
+/* --- BAR placement */
 
 static struct pci_layout
 layout(uint32_t low, uint64_t high, bool relocate)
@@ -195,7 +195,7 @@ T_TEST(hvmloader_bars_io_exhausted)
     T_EQ(b[1].addr, 0xc000);
 }
 
-/* --- interrupt routing -------------------------------------------------- */
+/* --- interrupt routing */
 
 T_TEST(hvmloader_pirq_links_and_elcr)
 {
@@ -231,7 +231,7 @@ T_TEST(hvmloader_intx_routing)
     }
 }
 
-/* --- E820 ----------------------------------------------------------------- */
+/* --- E820 */
 
 static void
 e820_check_sorted(const struct e820_map *m)
@@ -314,7 +314,7 @@ T_TEST(hvmloader_e820_merge_and_limit)
     T_EQ(e820_add(&m, ~0ull - 10, 0x1000, E820_NVS), -1);
 }
 
-/* --- ACPI ------------------------------------------------------------------ */
+/* --- ACPI */
 
 static struct acpi_config
 acpi_cfg(unsigned vcpus, uint32_t low, uint64_t high)
@@ -434,8 +434,10 @@ T_TEST(hvmloader_acpi_dsdt_patched)
     /* Patching the same values again finds each name exactly once. */
     T_EQ(aml_patch_name(copy, len, "PMIN", 0xe0000000u), 1);
     T_EQ(memcmp(copy, d, len), 0);
-    T_EQ(aml_patch_name(copy, len, "PHMN", 8 * GIB), 1);
-    T_EQ(aml_patch_name(copy, len, "PHLN", 4 * GIB), 1);
+    T_EQ(aml_patch_name(copy, len, "PHBL", 0), 1);
+    T_EQ(aml_patch_name(copy, len, "PHBH", 2), 1);
+    T_EQ(aml_patch_name(copy, len, "PHLL", 0), 1);
+    T_EQ(aml_patch_name(copy, len, "PHLH", 1), 1);
     T_EQ(aml_patch_name(copy, len, "NCPU", 8), 1);
     T_EQ(memcmp(copy, d, len), 0);
     T_EQ(aml_patch_name(copy, len, "NONE", 1), 0);
@@ -558,7 +560,7 @@ T_TEST(hvmloader_acpi_iasl_128cpu_1g)
     iasl_check_config(128, 1 * GIB, 0);
 }
 
-/* --- SMBIOS, MP, $PIR, SeaBIOS info ---------------------------------------- */
+/* --- SMBIOS, MP, $PIR, SeaBIOS info */
 
 struct smbios_strings {
     const char *key, *value;
@@ -675,7 +677,8 @@ T_TEST(hvmloader_mptable_and_pir)
 {
     struct fw_area a = area_new();
     uint8_t online[16] = { 0x05 };          /* vCPUs 0 and 2 of 3 */
-    uint32_t fp = mptable_build(&a, 3, online), pir = pir_build(&a);
+    uint32_t fp = mptable_build(&a, 3, online, 0xfffffffe);
+    uint32_t pir = pir_build(&a);
     const uint8_t *f, *c, *p, *s;
     unsigned i, n, pci = 0;
 
@@ -713,6 +716,21 @@ T_TEST(hvmloader_mptable_and_pir)
     T_EQ(s[32 + 2], 0x61);
     T_EQ(s[32 + 5], 0x62);
     T_EQ(s[32 + 3] | s[32 + 4] << 8, PCI_ISA_IRQ_MASK);
+    g_free(a.ptr);
+}
+
+/* hvmdm's board (slots 1 and 2 with pins): small enough for SeaBIOS. */
+T_TEST(hvmloader_mptable_fits_seabios)
+{
+    struct fw_area a = area_new();
+    uint32_t fp = mptable_build(&a, 4, NULL, 0x6);
+    const uint8_t *c;
+
+    T_ASSERT(fp);
+    c = at(&a, rd32(at(&a, fp) + 4));
+    T_ASSERT((c[4] | c[5] << 8) <= 600);
+    T_EQ(sum(c, c[4] | c[5] << 8), 0);
+    T_EQ(c[0x22] | c[0x23] << 8, 4 + 3 + 15 + 8 + 2);
     g_free(a.ptr);
 }
 

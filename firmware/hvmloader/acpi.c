@@ -386,11 +386,13 @@ build_dsdt(struct fw_area *a, const struct acpi_config *c)
     n += aml_patch_name(aml, c->dsdt_len, "PMIN", c->pci_mem_start);
     n += aml_patch_name(aml, c->dsdt_len, "PLEN",
                         c->pci_mem_end - c->pci_mem_start);
-    n += aml_patch_name(aml, c->dsdt_len, "PHMN", c->pci_high_start);
-    n += aml_patch_name(aml, c->dsdt_len, "PHLN", hlen);
+    n += aml_patch_name(aml, c->dsdt_len, "PHBL", c->pci_high_start);
+    n += aml_patch_name(aml, c->dsdt_len, "PHBH", c->pci_high_start >> 32);
+    n += aml_patch_name(aml, c->dsdt_len, "PHLL", hlen);
+    n += aml_patch_name(aml, c->dsdt_len, "PHLH", hlen >> 32);
     n += aml_patch_name(aml, c->dsdt_len, "NCPU", c->nr_vcpus);
     n += aml_patch_name(aml, c->dsdt_len, "UAEN", c->uarts);
-    if (n != 6) {
+    if (n != 8) {
         return NULL;            /* dsdt.asl and this file disagree */
     }
     header_sum(h);

@@ -10,6 +10,7 @@
 #include "firmware/hvmloader/lib.h"
 
 #define ACPI_MAX_VCPUS      128     /* HVM_MAX_VCPUS; dsdt.asl has 128 */
+#define ACPI_PMBA           0xb000  /* PIIX4 PMBA as hvmloader sets it */
 #define ACPI_PM1A_EVT       0xb000  /* Xen's pmtimer.c, V1 location */
 #define ACPI_PM1A_CNT       0xb004  /* hvmdm's piix4pm.c */
 #define ACPI_PM_TMR         0xb008  /* Xen's pmtimer.c */

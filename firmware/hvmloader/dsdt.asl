@@ -16,9 +16,15 @@ DefinitionBlock ("", "DSDT", 2, "HVMDM", "HVMDM", 0x00000001)
     /* Patched: the 32-bit PCI window, start and length. */
     Name (PMIN, 0x12345671)
     Name (PLEN, 0x12345672)
-    /* Patched: the 64-bit PCI window above RAM (length 0: none). */
-    Name (PHMN, 0x1234567812345673)
-    Name (PHLN, 0x1234567812345674)
+    /*
+     * Patched: the 64-bit PCI window above RAM, base and length in 32-bit
+     * halves (length 0: none). DWords, not QWords: SeaBIOS's AML scanner
+     * stops at a QWordConst.
+     */
+    Name (PHBL, 0x12345673)
+    Name (PHBH, 0x12345677)
+    Name (PHLL, 0x12345674)
+    Name (PHLH, 0x12345678)
     /* Patched: vCPUs, COM ports present (bit 0 COM1, bit 1 COM2). */
     Name (NCPU, 0x12345675)
     Name (UAEN, 0x12345676)
@@ -76,16 +82,18 @@ DefinitionBlock ("", "DSDT", 2, "HVMDM", "HVMDM", 0x00000001)
                 MMIN = PMIN
                 MLEN = PLEN
                 MMAX = PMIN + PLEN - One
-                If (PHLN == Zero)
+                Local0 = (PHBH << 0x20) | PHBL
+                Local1 = (PHLH << 0x20) | PHLL
+                If (Local1 == Zero)
                 {
                     Return (RBUF)
                 }
                 CreateQWordField (RB64, \_SB.PCI0._Y02._MIN, HMIN)
                 CreateQWordField (RB64, \_SB.PCI0._Y02._MAX, HMAX)
                 CreateQWordField (RB64, \_SB.PCI0._Y02._LEN, HLEN)
-                HMIN = PHMN
-                HLEN = PHLN
-                HMAX = PHMN + PHLN - One
+                HMIN = Local0
+                HLEN = Local1
+                HMAX = Local0 + Local1 - One
                 Return (ConcatenateResTemplate (RBUF, RB64))
             }
 

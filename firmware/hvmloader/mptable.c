@@ -135,7 +135,7 @@ mp_buses(struct mp_builder *b)
 
 /* ISA IRQs (IRQ 0 on pin 2), PCI INTx, then the local ExtINT and NMI. */
 static void
-mp_irqs(struct mp_builder *b)
+mp_irqs(struct mp_builder *b, uint32_t slots)
 {
     unsigned irq, dev, pin;
     uint16_t level = PCI_ISA_IRQ_MASK | 1u << SCI_IRQ;
@@ -149,7 +149,7 @@ mp_irqs(struct mp_builder *b)
                (uint8_t)(irq ? irq : 2));
     }
     for (dev = 1; dev < 32; dev++) {
-        for (pin = 1; pin <= 4; pin++) {
+        for (pin = 1; pin <= 4 && (slots & (1u << dev)); pin++) {
             mp_irq(b, 3, MP_INT, MP_LEVEL_LOW, BUS_PCI,
                    (uint8_t)(dev << 2 | (pin - 1)), IOAPIC_ID,
                    (uint8_t)pci_intx_gsi(dev, pin));
@@ -161,7 +161,7 @@ mp_irqs(struct mp_builder *b)
 
 uint32_t
 mptable_build(struct fw_area *a, unsigned nr_vcpus,
-              const uint8_t *vcpu_online)
+              const uint8_t *vcpu_online, uint32_t intx_slots)
 {
     uint32_t max = sizeof(struct mp_config) + MP_MAX_ENTRIES * 20;
     struct mp_float *f;
@@ -180,7 +180,7 @@ mptable_build(struct fw_area *a, unsigned nr_vcpus,
     b.count = 0;
     mp_cpus(&b, nr_vcpus, vcpu_online);
     mp_buses(&b);
-    mp_irqs(&b);
+    mp_irqs(&b, intx_slots);
     memcpy(c->signature, "PCMP", 4);
     c->length = (uint16_t)(b.p - (uint8_t *)c);
     c->revision = 4;

@@ -1,6 +1,7 @@
 /*
  * SMBIOS 2.4 tables (DMTF DSP0134): types 0, 1, 3, 4 (one per vCPU), 16,
- * 17, 19, 32 and 127, strings overridable by the xenstore keys under bios-strings.
+ * 17, 19, 32 and 127, strings overridable by the xenstore keys under
+ * bios-strings.
  * Pure.
  */
 #ifndef HVMLOADER_SMBIOS_H

@@ -184,8 +184,12 @@ guest_config()
     echo 'on_reboot = "destroy"'
     echo 'on_crash = "destroy"'
     echo 'device_model_version = "qemu-xen"'
-    if [ "$dm" = hvmdm ]; then
+    if [ "${dm%-ours}" = hvmdm ]; then
         echo 'device_model_override = "/usr/lib/hvmdm/hvmdm"'
+    fi
+    # hvmdm-ours, qemu-ours: our firmware/hvmloader instead of Xen's
+    if [ "${dm%-ours}" != "$dm" ]; then
+        echo 'firmware_override = "/usr/lib/hvmdm/hvmloader"'
     fi
     # qdisk: the phy backend's hotplug script needs bash
     if [ "$kind" = disk ]; then
@@ -396,9 +400,13 @@ boot_timings()
 {
     x0=$(xen_time "$XEN_MARKER" last)
     x1=$(xen_time "^\(d$DOMID\).*HVM Loader")
+    xs=$(xen_time "^\(d$DOMID\).*Invoking SeaBIOS")
     x2=$(xen_time "^\(d$DOMID\).*$BANNER_DISK")
     if [ -n "$x0" ] && [ -n "$x1" ]; then
         metric "$dm" hvmloader "$(awk "BEGIN { printf \"%.2f\", $x1 - $x0 }")"
+    fi
+    if [ -n "$x0" ] && [ -n "$xs" ]; then
+        metric "$dm" seabios "$(awk "BEGIN { printf \"%.2f\", $xs - $x0 }")"
     fi
     if [ -n "$x0" ] && [ -n "$x2" ]; then
         metric "$dm" banner_xen "$(awk "BEGIN { printf \"%.2f\", $x2 - $x0 }")"

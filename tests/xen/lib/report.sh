@@ -118,6 +118,7 @@ report_table()
     for row in "running:xl create -> device model running" \
                "dm_start:device model exec -> running" \
                "hvmloader:xl create -> first hvmloader line" \
+               "seabios:xl create -> Invoking SeaBIOS (Xen console)" \
                "banner_xen:xl create -> boot sector banner (Xen console)" \
                "banner:xl create -> boot sector banner (read on pty)" \
                "cd_banner:xl create -> CD boot banner (pty)" \

@@ -92,8 +92,12 @@ rootfs_device_models()
     mkdir -p "$ROOT/usr/share/qemu"
     cp /usr/share/qemu/linuxboot.bin /usr/share/qemu/linuxboot_dma.bin \
         "$ROOT/usr/share/qemu/" || return 1
+    case " $DMS " in *"-ours "*)
+        mkdir -p "$ROOT/usr/lib/hvmdm"
+        cp "$HVMLOADER_BIN" "$ROOT/usr/lib/hvmdm/hvmloader" || return 1
+    esac
     for dm in $DMS; do
-        case $dm in
+        case ${dm%-ours} in
         qemu)
             rootfs_program "$QEMU_XEN" || return 1
             # read at start-up even with -vnc none
