@@ -40,6 +40,8 @@ CORE_OBJS += dm/opts.o
 CORE_OBJS += dm/options.o
 CORE_OBJS += dm/qmp.o
 CORE_OBJS += dm/report.o
+CORE_OBJS += dm/hmp.o
+CORE_OBJS += dm/qmp-cpus.o
 CORE_OBJS += block/block.o
 CORE_OBJS += block/aio.o
 CORE_OBJS += $(if $(filter 1,$(CONFIG_LIBURING)),block/aio-uring.o)
@@ -51,6 +53,7 @@ CORE_OBJS += ui/screendump.o
 # --- hw/: devices and the board
 HW_OBJS += hw/board.o
 HW_OBJS += hw/pci/pci.o
+HW_OBJS += hw/pci/pci-info.o
 HW_OBJS += hw/pci/i440fx.o
 HW_OBJS += hw/pci/piix3.o
 HW_OBJS += hw/pci/piix4pm.o

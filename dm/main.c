@@ -304,6 +304,7 @@ static const struct qmp_block_ops app_block_ops = {
     .change_media = ide_cd_change_media,
     .eject = ide_cd_eject,
     .stats = ide_blk_stats,
+    .medium = ide_medium,
 };
 
 static double

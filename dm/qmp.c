@@ -1149,8 +1149,7 @@ qmp_cmd_set_dirty_log(struct qmp_req *r)
 
 /* ---- block devices ---------------------------------------------------- */
 
-/* QEMU's name for a drive: its id, else "ide<bus>-<hd|cd><unit>". */
-static char *
+char *
 qmp_drive_name(const struct dm_drive_cfg *d)
 {
     if (d->id) {
@@ -1176,20 +1175,36 @@ qmp_drive_find(const struct qmp *q, const char *name)
     return NULL;
 }
 
+/* The medium now in d: from the device (none if it has gone, e.g. after
+ * the platform unplug), else as configured. */
+static void
+qmp_drive_medium(const struct qmp *q, const struct dm_drive_cfg *d,
+                 struct qmp_medium *m)
+{
+    memset(m, 0, sizeof(*m));
+    if (q->block && q->block->medium) {
+        q->block->medium(q->dm, d->index, m);
+        return;
+    }
+    m->inserted = d->file && d->file[0];
+    m->file = d->file;
+    m->format = d->format ? d->format : "raw";
+    m->read_only = d->readonly;
+}
+
 static JsonObject *
-qmp_drive_inserted(const struct dm_drive_cfg *d)
+qmp_drive_inserted(const struct dm_drive_cfg *d, const struct qmp_medium *m)
 {
     static const char *const zero[] = {
         "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr",
         "backing_file_depth", "write_threshold",
     };
     JsonObject *o = json_object_new(), *cache = json_object_new();
-    const char *fmt = d->format ? d->format : "raw";
     size_t i;
 
-    json_object_set_string_member(o, "file", d->file);
-    json_object_set_boolean_member(o, "ro", d->readonly);
-    json_object_set_string_member(o, "drv", fmt);
+    json_object_set_string_member(o, "file", m->file);
+    json_object_set_boolean_member(o, "ro", m->read_only);
+    json_object_set_string_member(o, "drv", m->format);
     json_object_set_boolean_member(o, "encrypted", false);
     json_object_set_string_member(o, "detect_zeroes", "off");
     for (i = 0; i < G_N_ELEMENTS(zero); i++) {
@@ -1215,20 +1230,22 @@ qmp_cmd_query_block(struct qmp_req *r)
         const struct dm_drive_cfg *d = &r->q->cfg->drives[i];
         bool cd = d->media == DM_MEDIA_CDROM;
         JsonObject *o = json_object_new();
+        struct qmp_medium m;
 
         g_autofree char *name = qmp_drive_name(d);
 
+        qmp_drive_medium(r->q, d, &m);
         json_object_set_string_member(o, "device", name);
         json_object_set_string_member(o, "qdev", name);
-        json_object_set_boolean_member(o, "locked", false);
+        json_object_set_boolean_member(o, "locked", m.locked);
         json_object_set_boolean_member(o, "removable", cd);
         if (cd) {
-            json_object_set_boolean_member(o, "tray_open", false);
+            json_object_set_boolean_member(o, "tray_open", m.tray_open);
         }
         json_object_set_string_member(o, "type", "unknown");
-        if (d->file && d->file[0]) {
+        if (m.inserted) {
             json_object_set_object_member(o, "inserted",
-                                          qmp_drive_inserted(d));
+                                          qmp_drive_inserted(d, &m));
         }
         json_array_add_object_element(a, o);
     }
@@ -1951,6 +1968,12 @@ void
 qmp_set_block_ops(struct qmp *q, const struct qmp_block_ops *ops)
 {
     q->block = ops;
+}
+
+const struct qmp_block_ops *
+qmp_block_ops_of(const struct qmp *q)
+{
+    return q ? q->block : NULL;
 }
 
 void

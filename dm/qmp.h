@@ -17,6 +17,7 @@
 
 struct dm;
 struct dm_config;
+struct dm_drive_cfg;
 struct blk_stats;
 struct qmp;
 
@@ -35,6 +36,16 @@ enum qmp_run_state {
  * 0..3 (channel * 2 + unit). Until set, eject and blockdev-change-medium
  * fail with "no such removable device" and statistics read zero.
  */
+/* A drive's medium as the device has it now. */
+struct qmp_medium {
+    bool inserted;              /* an image is open */
+    bool tray_open;
+    bool locked;                /* the guest prevents removal */
+    bool read_only;
+    const char *file;           /* as opened; valid until the next change */
+    const char *format;
+};
+
 struct qmp_block_ops {
     int (*change_media)(struct dm *dm, int index, const char *path,
                         const char *format, bool force, char *err,
@@ -43,6 +54,9 @@ struct qmp_block_ops {
                  size_t errlen);
     /* false if the position has no block backend (an empty CD-ROM). */
     bool (*stats)(struct dm *dm, int index, struct blk_stats *out);
+    /* The medium now at the position (after every host or guest change);
+     * false if there is no drive there. */
+    bool (*medium)(struct dm *dm, int index, struct qmp_medium *out);
 };
 
 /* Called after every run-state change (old != new). */
@@ -65,6 +79,10 @@ struct qmp *qmp_start_all(struct dm *dm, const struct dm_config *cfg,
 void qmp_free(struct qmp *q);
 
 void qmp_set_block_ops(struct qmp *q, const struct qmp_block_ops *ops);
+/* The block ops set, or NULL (for info block beside query-block). */
+const struct qmp_block_ops *qmp_block_ops_of(const struct qmp *q);
+/* QEMU's name for a drive: its id, else "ide<bus>-<hd|cd><unit>". */
+char *qmp_drive_name(const struct dm_drive_cfg *d);
 void qmp_set_run_state_cb(struct qmp *q, qmp_run_state_cb *cb, void *opaque);
 void qmp_set_quit_cb(struct qmp *q, qmp_quit_cb *cb, void *opaque);
 

@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>                  /* memfd_create */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,6 +27,7 @@
 #include "dm/machine.h"
 #include "dm/qmp.h"
 #include "dm/qmp-cmd.h"
+#include "hw/ide/ide.h"              /* the real media ops */
 #include "tests/harness.h"
 #include "tests/t.h"
 
@@ -538,11 +540,9 @@ T_TEST(qmp_commands_before_negotiation)
                                    "\"qmp_capabilities\"}"));
     expect_error(client_cmd(&qt, &c, "{\"execute\":\"qmp_capabilities\"}"),
                  "CommandNotFound", "Capabilities negotiation is already");
-    expect_error(client_cmd(&qt, &c, "{\"execute\":\"human-monitor-"
-                            "command\",\"arguments\":{\"command-line\":"
-                            "\"info\"}}"),
-                 "CommandNotFound",
-                 "The command human-monitor-command has not been found");
+    expect_error(client_cmd(&qt, &c, "{\"execute\":\"migrate\","
+                            "\"arguments\":{\"uri\":\"fd:3\"}}"),
+                 "CommandNotFound", "The command migrate has not been found");
     client_close(&c);
     qt_stop(&qt);
 }
@@ -1406,4 +1406,204 @@ T_TEST(ioreq_state_dump_goes_to_the_log)
     T_ASSERT(strstr(text, "ioreq state (test): sources[0] "
                           "{\"kind\":\"event-channel\""));
     qt_stop(&qt);
+}
+
+/* ---- vCPUs, the human monitor, media changes (issue 13) ---------------- */
+
+/* libxl's -smp 2,maxcpus=4: two plugged vCPUs of four. */
+T_TEST(qmp_cpus_as_libxl_parses_them)
+{
+    static const char *const extra[] = { "-smp", "2,maxcpus=4", NULL };
+    struct qt qt = { 0 };
+    struct client c;
+    JsonObject *r, *o;
+    JsonArray *a;
+    guint i;
+
+    qt_start(&qt, extra);
+    c = client_negotiated(&qt);
+    r = client_cmd(&qt, &c, "{\"execute\":\"query-cpus-fast\"}");
+    a = json_node_get_array(ret_of(r));
+    T_EQ(json_array_get_length(a), 2);
+    for (i = 0; i < 2; i++) {
+        o = json_array_get_object_element(a, i);
+        T_EQ(json_object_get_int_member(o, "cpu-index"), i);
+        T_ASSERT(strcmp(json_object_get_string_member(o, "target"),
+                        "i386") == 0);
+    }
+    json_object_unref(r);
+    r = client_cmd(&qt, &c, "{\"execute\":\"query-cpus\"}");
+    a = json_node_get_array(ret_of(r));
+    T_EQ(json_array_get_length(a), 2);
+    T_EQ(json_object_get_int_member(json_array_get_object_element(a, 1),
+                                    "CPU"), 1);
+    json_object_unref(r);
+    r = client_cmd(&qt, &c, "{\"execute\":\"query-hotpluggable-cpus\"}");
+    a = json_node_get_array(ret_of(r));
+    T_EQ(json_array_get_length(a), 4);
+    for (i = 0; i < 4; i++) {
+        o = json_array_get_object_element(a, i);
+        T_ASSERT(strcmp(json_object_get_string_member(o, "type"),
+                        "qemu32-i386-cpu") == 0);
+        T_EQ(json_object_get_int_member(json_object_get_object_member(o,
+                                        "props"), "socket-id"), 3 - i);
+        T_EQ(json_object_has_member(o, "qom-path"), 3 - i < 2);
+    }
+    json_object_unref(r);
+    /* xl vcpu-set 3: libxl's device_add gets a clear answer */
+    expect_error(client_cmd(&qt, &c, "{\"execute\":\"device_add\","
+                            "\"arguments\":{\"driver\":\"qemu32-i386-cpu\","
+                            "\"id\":\"cpu-2\",\"socket-id\":2,"
+                            "\"core-id\":0,\"thread-id\":0}}"),
+                 "GenericError", "vCPU hotplug is not supported by hvmdm: "
+                 "the guest keeps its 2 vCPUs");
+    expect_error(client_cmd(&qt, &c, "{\"execute\":\"device_add\","
+                            "\"arguments\":{\"driver\":"
+                            "\"xen-pci-passthrough\",\"id\":\"pci-pt-03_00.0\","
+                            "\"hostaddr\":\"0000:03:00.0\"}}"),
+                 "GenericError", "device_add xen-pci-passthrough: hvmdm "
+                 "does not hotplug");
+    client_close(&c);
+    qt_stop(&qt);
+}
+
+/* human-monitor-command's answer (a string), as xl qemu-monitor-command
+ * prints it. */
+static char *
+hmp(struct qt *qt, struct client *c, const char *line)
+{
+    g_autofree char *req = g_strdup_printf("{\"execute\":\"human-monitor-"
+                                           "command\",\"arguments\":"
+                                           "{\"command-line\":\"%s\"}}",
+                                           line);
+    JsonObject *r = client_cmd(qt, c, req);
+    JsonNode *n = ret_of(r);
+    char *text;
+
+    T_ASSERT(JSON_NODE_HOLDS_VALUE(n) &&
+             json_node_get_value_type(n) == G_TYPE_STRING);
+    text = g_strdup(json_node_get_string(n));
+    json_object_unref(r);
+    return text;
+}
+
+static void
+expect_hmp(struct qt *qt, struct client *c, const char *line,
+           const char *want)
+{
+    g_autofree char *out = hmp(qt, c, line);
+
+    if (!strstr(out, want)) {
+        t_fail(__FILE__, __LINE__, "'%s' answered '%s', lacking '%s'", line,
+               out, want);
+    }
+}
+
+T_TEST(qmp_human_monitor_info)
+{
+    g_autofree char *img = disk_image();
+    g_autofree char *drive = g_strdup_printf("file=%s,if=ide,index=0,"
+                                             "media=disk,format=raw,"
+                                             "cache=writeback", img);
+    g_autofree char *want = g_strdup_printf("ide0-hd0: %s (raw)\r\n", img);
+    const char *extra[] = { "-drive", drive, "-drive", LIBXL_CD,
+                            "-device", LIBXL_CD_DEV, NULL };
+    struct qt qt = { 0 };
+    struct client c;
+
+    qt_start(&qt, extra);
+    c = client_negotiated(&qt);
+    expect_hmp(&qt, &c, "info status", "VM status: ");
+    expect_hmp(&qt, &c, "  info   version ", "hvmdm 0.1.0\r\n");
+    expect_hmp(&qt, &c, "info chardev", "serial0: filename=pty:");
+    expect_hmp(&qt, &c, "info pci", "PCI device 8086:1237");
+    expect_hmp(&qt, &c, "info pci", "IDE controller: PCI device 8086:7010");
+    expect_hmp(&qt, &c, "info pci", "BAR4: I/O at (not mapped)");
+    expect_hmp(&qt, &c, "info block", want);
+    expect_hmp(&qt, &c, "info block", "Cache mode:       writeback");
+    expect_hmp(&qt, &c, "info block", "ide-5632: [not inserted]\r\n");
+    expect_hmp(&qt, &c, "info block", "Removable device: not locked, tray "
+               "closed");
+    expect_hmp(&qt, &c, "info cpus", "* CPU #0: thread_id=");
+    expect_hmp(&qt, &c, "info registers", "not supported");
+    expect_hmp(&qt, &c, "info mtree", "info mtree is not supported");
+    expect_hmp(&qt, &c, "savevm x", "unknown command: 'savevm'");
+    expect_hmp(&qt, &c, "help", "info status");
+    expect_hmp(&qt, &c, "info", "info pci");
+    g_free(hmp(&qt, &c, ""));
+    expect_error(client_cmd(&qt, &c, "{\"execute\":\"human-monitor-"
+                            "command\",\"arguments\":{}}"),
+                 "GenericError", "Parameter 'command-line' is missing");
+    client_close(&c);
+    qt_stop(&qt);
+    unlink(img);
+}
+
+static const struct qmp_block_ops ide_ops = {
+    .change_media = ide_cd_change_media,
+    .eject = ide_cd_eject,
+    .stats = ide_blk_stats,
+    .medium = ide_medium,
+};
+
+/* query-block's CD-ROM entry: inserted file (or NULL) and tray state. */
+static void
+expect_cd(struct qt *qt, struct client *c, const char *file, bool tray_open)
+{
+    JsonObject *r = client_cmd(qt, c, "{\"execute\":\"query-block\"}");
+    JsonObject *cd = block_entry(json_node_get_array(ret_of(r)), "ide-5632");
+    JsonObject *ins;
+
+    T_EQ(json_object_get_boolean_member(cd, "tray_open"), tray_open);
+    T_EQ(json_object_has_member(cd, "inserted"), file != NULL);
+    if (file) {
+        ins = json_object_get_object_member(cd, "inserted");
+        T_ASSERT(strcmp(json_object_get_string_member(ins, "file"),
+                        file) == 0);
+        T_ASSERT(json_object_get_boolean_member(ins, "ro"));
+    }
+    json_object_unref(r);
+}
+
+T_TEST(qmp_block_follows_media_changes)
+{
+    g_autofree char *iso = disk_image();
+    g_autofree char *req = g_strdup_printf("{\"execute\":\"blockdev-change-"
+                                           "medium\",\"arguments\":{\"id\":"
+                                           "\"ide-5632\",\"filename\":\"%s\","
+                                           "\"format\":\"raw\"}}", iso);
+    g_autofree char *log = NULL;
+    const char *extra[] = { "-drive", LIBXL_CD, "-device", LIBXL_CD_DEV,
+                            NULL };
+    struct qt qt = { 0 };
+    struct client c;
+    int fd = memfd_create("log", MFD_CLOEXEC);
+    off_t len;
+
+    T_ASSERT(fd >= 0);
+    qt_start(&qt, extra);
+    qmp_set_block_ops(qt.q, &ide_ops);
+    dm_log_set_quiet(0);
+    dm_log_set_fd(fd);
+    c = client_negotiated(&qt);
+    expect_cd(&qt, &c, NULL, false);
+    expect_empty_return(client_cmd(&qt, &c, req));
+    expect_cd(&qt, &c, iso, false);
+    expect_hmp(&qt, &c, "info block", iso);
+    expect_empty_return(client_cmd(&qt, &c, "{\"execute\":\"eject\","
+                                   "\"arguments\":{\"id\":\"ide-5632\"}}"));
+    expect_cd(&qt, &c, NULL, true);
+    expect_hmp(&qt, &c, "info block", "ide-5632: [not inserted]");
+    expect_hmp(&qt, &c, "info block", "tray open");
+    expect_empty_return(client_cmd(&qt, &c, req));
+    expect_cd(&qt, &c, iso, false);
+    client_close(&c);
+    qt_stop(&qt);
+    len = lseek(fd, 0, SEEK_END);
+    log = g_malloc0((size_t)len + 1);
+    T_EQ(pread(fd, log, (size_t)len, 0), len);
+    T_ASSERT(strstr(log, "hvmdm: info: ide1-cd0: medium changed to "));
+    T_ASSERT(strstr(log, "hvmdm: info: ide1-cd0: medium ejected\n"));
+    close(fd);
+    unlink(iso);
 }

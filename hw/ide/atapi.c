@@ -503,8 +503,12 @@ atapi_cmd_start_stop(struct ide_drive *d)
         }
         d->tray_open = true;
         d->media_event = d->blk ? MEC_MEDIA_REMOVAL : d->media_event;
+        DM_LOG_LIMITED(DM_LOG_INFO, "ide%u-cd%u: the guest opened the tray",
+                       d->index / 2, d->index % 2);
     } else if (d->tray_open) {
         d->tray_open = false;
+        DM_LOG_LIMITED(DM_LOG_INFO, "ide%u-cd%u: the guest closed the tray",
+                       d->index / 2, d->index % 2);
         if (d->blk) {
             d->media_event = MEC_NEW_MEDIA;
             d->ua = true;

@@ -38,6 +38,11 @@ int ide_cd_eject(struct dm *dm, int index, bool force, char *err,
  */
 unsigned int ide_unplug_disks(struct dm *dm, bool aux_only);
 
+/* The medium at IDE position index now (query-block, info block); false
+ * when there is no drive there. */
+struct qmp_medium;
+bool ide_medium(struct dm *dm, int index, struct qmp_medium *out);
+
 /* Block statistics of IDE position index for QMP query-blockstats; false
  * when the position has no image (absent drive or empty CD-ROM). */
 bool ide_blk_stats(struct dm *dm, int index, struct blk_stats *out);

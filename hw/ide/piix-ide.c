@@ -19,6 +19,7 @@
 #include "dm/irq.h"      /* dm_isa_irq_set */
 #include "dm/log.h"      /* DM_WARN */
 #include "dm/machine.h"  /* struct dm */
+#include "dm/qmp.h"      /* struct qmp_medium */
 #include "hw/board.h"    /* dm->board->pci */
 #include "hw/ide/ide.h"
 #include "hw/ide/internal.h"
@@ -839,6 +840,24 @@ ide_blk_stats(struct dm *dm, int index, struct blk_stats *out)
     return true;
 }
 
+bool
+ide_medium(struct dm *dm, int index, struct qmp_medium *out)
+{
+    const struct ide_drive *d = piix_ide_drive(dm, index);
+
+    if (!d || d->kind == IDE_NONE) {
+        return false;
+    }
+    memset(out, 0, sizeof(*out));
+    out->inserted = d->blk != NULL;
+    out->tray_open = d->kind == IDE_CD && d->tray_open;
+    out->locked = d->kind == IDE_CD && d->locked;
+    out->read_only = d->blk ? blk_read_only(d->blk) : d->kind == IDE_CD;
+    out->file = d->blk ? blk_filename(d->blk) : NULL;
+    out->format = d->blk ? blk_format(d->blk) : NULL;
+    return true;
+}
+
 static struct ide_drive *
 piix_ide_cd(struct dm *dm, int index, char *err, size_t errlen)
 {
@@ -891,5 +910,13 @@ ide_cd_change_media(struct dm *dm, int index, const char *path,
         }
     }
     atapi_set_medium(d, b);
+    if (b) {
+        DM_INFO("ide%d-cd%d: medium changed to %s (%s)%s", index / 2,
+                index % 2, blk_filename(b), blk_format(b),
+                force ? " (forced)" : "");
+    } else {
+        DM_INFO("ide%d-cd%d: medium ejected%s", index / 2, index % 2,
+                force ? " (forced)" : "");
+    }
     return 0;
 }

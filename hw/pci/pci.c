@@ -890,5 +890,6 @@ pci_board_init(struct dm *dm, const struct dm_config *cfg)
     dm_set_pci_cfg(dm, &pci_ioreq_ops, bus);
     dm->board->pci = bus;
     dm_dev_register(dm, &bus->dev, &pci_bus_dev_ops, bus, 0);
+    pci_info_register();
     return 0;
 }

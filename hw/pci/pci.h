@@ -210,6 +210,8 @@ struct pci_dev *pci_bus_find(struct pci_bus *bus, unsigned int devfn);
 
 /* ---- building a function ---------------------------------------------- */
 
+/* Add "info pci" to the human monitor (hw/pci/pci-info.c). */
+void pci_info_register(void);
 void pci_dev_init(struct pci_dev *d, const struct pci_dev_info *info);
 void pci_init_regs(struct pci_dev *d, const struct pci_reg *regs, size_t n);
 void pci_register_bar(struct pci_dev *d, unsigned int bar,
