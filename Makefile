@@ -264,7 +264,7 @@ HVMLOADER ?= xen
 .PHONY: check-xen
 check-xen: $(if $(filter hvmdm,$(DM)),$(DM_BIN)) \
            $(if $(filter ours,$(HVMLOADER)),$(FW_BIN))
-	DM="$(DM)" HVMLOADER="$(HVMLOADER)" tests/xen/run
+	DM="$(DM)" HVMLOADER="$(HVMLOADER)" SOAK="$(SOAK)" tests/xen/run
 
 # The main job: the disk scenario's guest booted under real Xen with hvmdm
 # spawned by xl, then what it printed on its serial console and hvmdm's log.

@@ -10,10 +10,18 @@
 #                 leaves no state behind
 #   5 poweroff    "xl shutdown -F" (ACPI power button) -> guest S5 through
 #                 PIIX4 PM -> the domain is gone, shut down as poweroff
+#   6 round-trip  the CD guest times 10,000 reads of COM1's scratch
+#                 register (one device-model round trip each) with the TSC
+#
+# SOAK=N runs all of them N times, every device model each round ("ROUND n"
+# lines); after the first round, logs are sent only for a guest that
+# failed. A failing hvmdm guest gets SIGUSR1 first: its ioreq state goes
+# into its log.
 #
 # Protocol on ttyS1 (the host's results file; lines only):
 #   RESULT <dm> <scenario> PASS|FAIL <detail>
 #   TIME <dm> <metric> <value>
+#   ROUND <n>                      (SOAK > 1)
 #   @@FILE <name> ... @@END        (logs, split into build/xen/logs/)
 #   DONE
 
@@ -65,6 +73,20 @@ result()
 {
     echo "RESULT $*" >&3
     log "RESULT $*"
+    if [ "$3" = FAIL ]; then
+        GUEST_FAILED=1
+        case $1 in hvmdm*) ioreq_dump ;; esac
+    fi
+}
+
+# Once per guest: hvmdm writes its ioreq state into its log (SIGUSR1).
+ioreq_dump()
+{
+    [ -z "$DUMPED" ] && [ -n "$DMPID" ] || return 0
+    DUMPED=1
+    process_gone "$DMPID" && return 0
+    log "SIGUSR1 to hvmdm pid $DMPID: ioreq state into its log"
+    kill -USR1 "$DMPID" 2>/dev/null && sleep 1
 }
 
 metric()
@@ -256,6 +278,8 @@ boot_guest()
     DIR=$WORK/$NAME
     DOMID=""
     DMPID=""
+    DUMPED=""
+    GUEST_FAILED=""
     rm -rf "$DIR"
     mkdir -p "$DIR"
     : > "$DIR/serial"
@@ -298,9 +322,13 @@ create_failure()
     fi
 }
 
-# Everything about one guest goes to the host's logs/<dm>/.
+# Everything about one guest goes to the host's logs/<dm>/ (in a soak,
+# after the first round only for a guest that failed).
 collect_logs()
 {
+    if [ "${ROUND:-1}" -gt 1 ] && [ -z "$GUEST_FAILED" ]; then
+        return 0
+    fi
     dump_file "$dm/$NAME.xl.cfg" "$DIR/xl.cfg"
     dump_file "$dm/$NAME.xl-create.log" "$DIR/xl-create.log"
     dump_file "$dm/$NAME.serial" "$DIR/serial"
@@ -519,6 +547,7 @@ run_cdrom()
     dm=$1
     if ! boot_guest "$dm" cdrom; then
         result "$dm" cdrom-boot FAIL "$(create_failure)"
+        result "$dm" round-trip FAIL "no guest (xl create failed)"
         result "$dm" destroy FAIL "no guest (xl create failed)"
         cleanup_guest
         collect_logs
@@ -530,12 +559,47 @@ run_cdrom()
         metric "$dm" cd_banner "$(secs $(( t - T0 )))"
         result "$dm" cdrom-boot PASS \
             "banner on the COM1 pty after $(secs $(( t - T0 ))) s"
+        round_trip_scenario
     else
         result "$dm" cdrom-boot FAIL "$(no_banner_reason)"
+        result "$dm" round-trip FAIL "the CD guest never ran (see cdrom-boot)"
     fi
     destroy_scenario
     cleanup_guest
     collect_logs
+}
+
+# "RTT <loop TSC> <TSC over 4 BIOS ticks>" in hex: 10,000 inb of COM1's
+# scratch register; one tick is 65536 / 1193182 s, so a read takes
+# loop / ticks4 * 4 * 54925401 ns / 10000 = loop * 2197016 / ticks4 / 100.
+round_trip_scenario()
+{
+    t=$(wait_text "$DIR/serial" "^RTT" "$T_STEP" "$DOMID")
+    w=$?
+    if [ "$w" != 0 ]; then
+        result "$dm" round-trip FAIL "$(wait_failure "$w" "the RTT line")"
+        return
+    fi
+    line=$(grep -a "^RTT" "$DIR/serial" | head -n 1 | tr -d '\r')
+    loop=${line#RTT }
+    cal=${loop#* }
+    loop=${loop%% *}
+    case "$loop$cal" in
+    *[!0-9A-F]*) loop="" ;;
+    esac
+    if [ "${#loop}" != 16 ] || [ "${#cal}" != 16 ]; then
+        result "$dm" round-trip FAIL "guest printed '$line'" \
+            "(BAD: a scratch read returned another value)"
+        return
+    fi
+    if [ $(( 0x$cal )) -le 0 ] || [ $(( 0x$loop )) -le 0 ]; then
+        result "$dm" round-trip FAIL "guest printed '$line': no TSC"
+        return
+    fi
+    ns=$(( 0x$loop * 2197016 / 0x$cal / 100 ))
+    metric "$dm" rtt_ns "$ns"
+    result "$dm" round-trip PASS "inb of COM1's scratch register:" \
+        "$ns ns per access over 10000 reads (TSC on 4 BIOS ticks)"
 }
 
 destroy_scenario()
@@ -606,13 +670,21 @@ want()
     return 1
 }
 
+ROUND=1
+while [ "$ROUND" -le "${SOAK:-1}" ]; do
+    if [ "${SOAK:-1}" -gt 1 ]; then
+        echo "ROUND $ROUND" >&3
+        log "soak round $ROUND of $SOAK"
+    fi
 for dm in $DMS; do
     echo "DM $dm" >&3
     want disk-boot checksum poweroff && run_disk "$dm"
-    want cdrom-boot destroy && run_cdrom "$dm"
+    want cdrom-boot destroy round-trip && run_cdrom "$dm"
     for kind in linux-emu linux-pv linux-hostile; do
         want "$kind" && run_linux "$dm" "$kind"
     done
+done
+    ROUND=$((ROUND + 1))
 done
 ps > "$WORK/ps"
 dump_file dom0/ps "$WORK/ps"

@@ -1,7 +1,7 @@
 ; hvmdm end-to-end test guest: one 512-byte boot program, assembled with
 ; nasm by tests/xen/lib/guest.sh in two variants.
 ;
-;   nasm -f bin -DBANNER='"..."' [-DCHECKSUM -DLBAS='0,1,...'] boot.asm
+;   nasm -f bin -DBANNER='"..."' [-DCHECKSUM -DLBAS='0,1,...'] [-DRTT] boot.asm
 ;
 ; Every variant prints BANNER to COM1 (0x3F8, read by dom0 through the pty
 ; libxl publishes) and to port 0xE9 (Xen prints it as "(dN) ..." on its
@@ -13,6 +13,14 @@
 ; over all the sectors' little-endian words, in LBAS order (a = sum of
 ; words, b = sum of the running a). tests/xen/lib/guest.sh computes the
 ; same value from the image on the host.
+;
+;
+; RTT: before waiting, time RTT_READS reads of COM1's scratch register (a
+; device-model round trip each: the guest traps to Xen, Xen hands the ioreq
+; to the device model and waits for the answer) with the TSC, and the TSC
+; over 4 BIOS timer ticks (IRQ 0, 65536 / 1193182 s each) to calibrate it.
+; Prints "RTT <loop TSC> <4-tick TSC>" (16 hex digits each); dom0 divides.
+; "RTT BAD" if a read did not return what was written.
 ;
 ; Power-off path (what an ACPI OS does, without an AML interpreter):
 ; "xl shutdown -F" / "xl trigger power" make Xen set PWRBTN_STS (bit 8) in
@@ -62,6 +70,9 @@ entry:
         call    puts
 %ifdef CHECKSUM
         call    checksum
+%endif
+%ifdef RTT
+        call    round_trip
 %endif
         mov     si, msg_ready
         call    puts
@@ -203,23 +214,6 @@ sum_sector:
         loop    .word
         ret
 
-; Print ax as four hex digits.
-puthex:
-        mov     cx, 4
-.digit:
-        rol     ax, 4
-        push    ax
-        and     al, 0x0f
-        add     al, '0'
-        cmp     al, '9'
-        jbe     .print
-        add     al, 'A' - '9' - 1
-.print:
-        call    putc
-        pop     ax
-        loop    .digit
-        ret
-
 dap:                            ; EDD 3.0 disk address packet
         db      16, 0
 dap_count:
@@ -237,6 +231,112 @@ msg_err:
         db      "ERR INT13 ", 0
 msg_lba:
         db      " lba ", 0
+%endif
+
+; Print ax as four hex digits.
+puthex:
+        mov     cx, 4
+.digit:
+        rol     ax, 4
+        push    ax
+        and     al, 0x0f
+        add     al, '0'
+        cmp     al, '9'
+        jbe     .print
+        add     al, 'A' - '9' - 1
+.print:
+        call    putc
+        pop     ax
+        loop    .digit
+        ret
+
+%ifdef RTT
+        cpu 586                 ; rdtsc
+RTT_READS       equ 10000
+COM1_SCR        equ COM1 + 7    ; scratch register
+BIOS_TICKS      equ 0x46c       ; 0040:006C, IRQ 0 tick count
+
+round_trip:
+        mov     dx, COM1_SCR
+        mov     al, 0x5a
+        out     dx, al
+        call    tick_edge
+        rdtsc
+        mov     [cal], eax
+        mov     [cal + 4], edx
+        mov     cx, 4
+.ticks:
+        call    tick_edge
+        loop    .ticks
+        mov     si, cal
+        call    tsc_since
+        rdtsc
+        mov     [reads], eax
+        mov     [reads + 4], edx
+        mov     dx, COM1_SCR
+        mov     cx, RTT_READS
+        xor     bh, bh
+.read:
+        in      al, dx
+        xor     al, 0x5a
+        or      bh, al          ; stays 0 while every read is right
+        loop    .read
+        mov     si, reads
+        call    tsc_since
+        mov     si, msg_rtt
+        call    puts
+        test    bh, bh
+        jnz     .bad
+        mov     si, reads
+        call    putqword
+        mov     al, ' '
+        call    putc
+        mov     si, cal
+        call    putqword
+        jmp     .out
+.bad:
+        mov     si, msg_bad
+        call    puts
+.out:
+        mov     si, msg_crlf
+        jmp     puts
+
+; Wait for the next BIOS timer tick.
+tick_edge:
+        mov     eax, [BIOS_TICKS]
+.wait:
+        hlt
+        cmp     eax, [BIOS_TICKS]
+        je      .wait
+        ret
+
+; qword [si] = TSC now - qword [si].
+tsc_since:
+        rdtsc
+        sub     eax, [si]
+        sbb     edx, [si + 4]
+        mov     [si], eax
+        mov     [si + 4], edx
+        ret
+
+; Print the qword at [si] as 16 hex digits.
+putqword:
+        add     si, 6
+        mov     di, 4
+.word:
+        mov     ax, [si]
+        call    puthex
+        sub     si, 2
+        dec     di
+        jnz     .word
+        ret
+
+cal:    dq      0
+reads:  dq      0
+msg_rtt:
+        db      "RTT ", 0
+msg_bad:
+        db      "BAD", 0
 %endif
 
 uart_setup:                     ; offset, value

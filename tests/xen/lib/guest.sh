@@ -3,7 +3,7 @@
 #
 #   disk.img   sparse IDE disk: the CHECKSUM boot sector at LBA 0 and random
 #              sectors at GUEST_LBAS; dom0 rebuilds it from disk-parts/
-#   cd.iso     El Torito no-emulation boot of the banner-only variant
+#   cd.iso     El Torito no-emulation boot of the banner + RTT variant
 #   expected   BANNER_DISK, BANNER_CD and SUM_DISK for the scenarios
 
 # Sectors the checksum variant reads: both sides of the CHS track and
@@ -36,8 +36,8 @@ guest_build()
     lbas=$(echo "$GUEST_LBAS" | tr ' ' ',')
     nasm -f bin -o "$out/boot-disk.bin" -DBANNER="\"$BANNER_DISK\"" \
         -DCHECKSUM -DLBAS="$lbas" "$src" || return 1
-    nasm -f bin -o "$out/boot-cd.bin" -DBANNER="\"$BANNER_CD\"" "$src" \
-        || return 1
+    nasm -f bin -o "$out/boot-cd.bin" -DBANNER="\"$BANNER_CD\"" -DRTT \
+        "$src" || return 1
 
     # The disk: boot sector, then one random sector per listed LBA (the
     # boot sector stays at 0). Each part is also kept for dom0.

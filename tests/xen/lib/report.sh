@@ -3,7 +3,8 @@
 
 # The Linux guest scenarios (linux-emu linux-pv linux-hostile) run when
 # named in SCENARIOS.
-SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff"}
+SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff \
+    round-trip"}
 SCENARIOS=$(echo $SCENARIOS)
 
 # Is any Linux guest scenario selected?
@@ -27,7 +28,7 @@ report_split_logs()
 report_guest()
 {
     case $2 in
-    cdrom-boot|destroy) echo "$1-cdrom" ;;
+    cdrom-boot|destroy|round-trip) echo "$1-cdrom" ;;
     linux-*) echo "$1-$2" ;;
     *) echo "$1-disk" ;;
     esac
@@ -46,6 +47,11 @@ report_excerpt()
 {
     base=$LOGS/$1/$2
     report_tail "$base.dm.log" 20
+    # hvmdm's ioreq state, dumped (SIGUSR1) when the guest did not finish.
+    if grep -aq "ioreq state" "$base.dm.log" 2>/dev/null; then
+        grep -a "ioreq state" "$base.dm.log" > "$base.ioreq-state"
+        report_tail "$base.ioreq-state" 40
+    fi
     report_tail "$base.serial" 8
     if [ -s "$base.xl-create.log" ]; then
         grep -iE 'error|timeout|timed out' "$base.xl-create.log" |
@@ -153,5 +159,52 @@ report_table()
                 else printf " %12.2f", h / q }'
         fi
         echo
+    done
+}
+
+# SOAK > 1: passes per scenario and device model over every round of the
+# one Xen boot, and each device model's run of passes from the start.
+# PASSED and FAILED become totals over all rounds (a missing result fails).
+report_soak()
+{
+    results=$1
+    echo
+    echo "Soak: $(grep -ac '^ROUND ' "$results") of $SOAK rounds started" \
+        "in one Xen boot; passes per scenario and device model:"
+    printf '  %-12s' scenario
+    for dm in $DMS; do printf ' %10s' "$dm"; done
+    echo
+    PASSED=0
+    FAILED=0
+    for sc in $SCENARIOS; do
+        printf '  %-12s' "$sc"
+        for dm in $DMS; do
+            p=$(grep -ac "^RESULT $dm $sc PASS" "$results")
+            f=$(grep -ac "^RESULT $dm $sc FAIL" "$results")
+            m=$(( SOAK - p - f ))
+            [ "$m" -lt 0 ] && m=0
+            printf ' %10s' "$p/$SOAK"
+            PASSED=$((PASSED + p))
+            FAILED=$((FAILED + f + m))
+        done
+        echo
+    done
+    for dm in $DMS; do
+        awk -v dm="$dm" '
+            /^ROUND / { round = $2 }
+            $1 == "RESULT" && $2 == dm {
+                n++
+                if ($4 == "PASS" && !failed) streak++
+                if ($4 != "PASS") {
+                    bad++
+                    if (!failed) { failed = 1; first = $3 " in round " round }
+                }
+            }
+            END {
+                printf "  %s: %d scenario runs, %d failed; ", dm, n, bad
+                if (failed) printf "%d passed in a row before %s\n", \
+                    streak, first
+                else printf "all passed in a row\n"
+            }' "$results"
     done
 }

@@ -152,6 +152,7 @@ rootfs_test_files()
         echo "T_BOOT=$T_BOOT"
         echo "T_STEP=$T_STEP"
         echo "DM_EXIT_MAX_CS=$DM_EXIT_MAX_CS"
+        echo "SOAK=$SOAK"
     } > "$ROOT/test/config"
 }
 
