@@ -9,10 +9,14 @@
  *        block moved by rep INSW requests clipped to a page, as Xen issues
  *        them; the baseline is one pread of 128 KiB per command.
  *
- * Prints MiB/s for each and the ratio to the baseline (target for DMA:
- * >= 0.7).
+ * Twice: cache=writeback against plain I/O through the page cache, and
+ * cache=none (O_DIRECT, what a durable guest disk costs) against plain
+ * I/O on an O_DIRECT fd. Prints MiB/s for each, the ratio to the baseline
+ * and the worst and best round's ratio (target for DMA: >= 0.7 in every
+ * round).
  *
- *   ide [-r ROUNDS] [-s FILE_MIB]
+ *   ide [-r ROUNDS] [-s FILE_MIB] [-k dma-read|dma-write|pio-read]
+ *       [-c writeback|none]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -128,6 +132,8 @@ pio_cmd(struct t_machine *t, uint64_t lba)
 struct result {
     double dm_s;
     double base_s;
+    double min_ratio;           /* the worst round */
+    double max_ratio;
 };
 
 static void
@@ -136,7 +142,7 @@ run_round(struct t_machine *t, int fd, uint64_t file_bytes, int kind,
 {
     uint64_t chunk = kind == 2 ? PIO_SECTORS * 512 : DMA_BYTES;
     uint64_t n = file_bytes / chunk, i;
-    double t0 = now_s();
+    double t0 = now_s(), dm_s, base_s, ratio;
 
     for (i = 0; i < n; i++) {
         if (kind == 2) {
@@ -145,7 +151,7 @@ run_round(struct t_machine *t, int fd, uint64_t file_bytes, int kind,
             dma_cmd(t, kind == 1, i * chunk / 512);
         }
     }
-    r->dm_s += now_s() - t0;
+    dm_s = now_s() - t0;
     t0 = now_s();
     for (i = 0; i < n; i++) {
         ssize_t rc = kind == 1 ? pwrite(fd, buf, chunk, (off_t)(i * chunk))
@@ -155,7 +161,16 @@ run_round(struct t_machine *t, int fd, uint64_t file_bytes, int kind,
             t_fail(__FILE__, __LINE__, "baseline I/O: %s", g_strerror(errno));
         }
     }
-    r->base_s += now_s() - t0;
+    base_s = now_s() - t0;
+    ratio = base_s / dm_s;
+    if (r->dm_s == 0 || ratio < r->min_ratio) {
+        r->min_ratio = ratio;
+    }
+    if (r->dm_s == 0 || ratio > r->max_ratio) {
+        r->max_ratio = ratio;
+    }
+    r->dm_s += dm_s;
+    r->base_s += base_s;
 }
 
 static void
@@ -163,8 +178,9 @@ report(const char *name, const struct result *r, uint64_t bytes)
 {
     double mib = (double)bytes / (1 << 20);
 
-    printf("%-10s hvmdm %8.1f MiB/s  plain %8.1f MiB/s  ratio %.2f",
-           name, mib / r->dm_s, mib / r->base_s, r->base_s / r->dm_s);
+    printf("  %-10s hvmdm %8.1f MiB/s  plain %8.1f MiB/s  ratio %.2f "
+           "(rounds %.2f-%.2f)", name, mib / r->dm_s, mib / r->base_s,
+           r->base_s / r->dm_s, r->min_ratio, r->max_ratio);
     if (!strcmp(name, "pio-read")) {
         printf("  (%.0f sectors/s)", bytes / 512.0 / r->dm_s);
     }
@@ -205,25 +221,82 @@ setup_machine(struct t_machine *t)
     t_outb(t, PRI + 7, 0xc6);
 }
 
+static const char *const names[3] = { "dma-read", "dma-write",
+                                      "pio-read" };
+
+/*
+ * One cache mode: a machine with the drive opened that way, and the
+ * baseline on an fd opened the same way (O_DIRECT for cache=none),
+ * interleaved round by round.
+ */
+static void
+run_cache_mode(const char *path, const char *cache, unsigned int rounds,
+               unsigned int mib, int only)
+{
+    bool direct = !strcmp(cache, "none");
+    struct result res[3] = { { 0, 0, 0, 0 } };
+    g_autofree char *opt = g_strdup_printf(
+        "file=%s,if=ide,index=0,media=disk,format=raw,cache=%s", path, cache);
+    const char *margv[] = { "-drive", opt, NULL };
+    struct t_opts o = { .ram_size = 64ull << 20, .argv = margv };
+    struct t_machine *t;
+    void *buf = NULL;
+    int fd;
+
+    fd = open(path, O_RDWR | (direct ? O_DIRECT : 0));
+    if (fd < 0 || posix_memalign(&buf, 4096, DMA_BYTES) != 0) {
+        fprintf(stderr, "ide: %s (cache=%s): %s\n", path, cache,
+                g_strerror(errno));
+        exit(1);
+    }
+    memset(buf, 0, DMA_BYTES);
+    t = t_machine_new(&o);
+    setup_machine(t);
+    for (unsigned int r = 0; r < rounds; r++) {
+        for (int k = 0; k < 3; k++) {
+            if (only < 0 || k == only) {
+                run_round(t, fd, (uint64_t)mib << 20, k, &res[k], buf);
+            }
+        }
+    }
+    t_machine_free(t);
+    printf("cache=%s: %s; plain: pread/pwrite on an fd opened %s\n", cache,
+           direct ? "O_DIRECT, what a durable guest disk costs"
+                  : "the image in the page cache",
+           direct ? "O_DIRECT" : "without O_DIRECT");
+    for (int k = 0; k < 3; k++) {
+        if (only < 0 || k == only) {
+            report(names[k], &res[k], (uint64_t)rounds * mib << 20);
+        }
+    }
+    close(fd);
+    free(buf);
+}
+
 int
 main(int argc, char **argv)
 {
     unsigned int rounds = 20, mib = 64;
     char *dir = g_build_filename(g_get_tmp_dir(), "hvmdm-bench-XXXXXX", NULL);
-    static const char *const names[3] = { "dma-read", "dma-write",
-                                          "pio-read" };
-    struct result res[3] = { { 0, 0 } };
+    const char *caches[2] = { "writeback", "none" };
     uint8_t *buf;
-    char *path, *opt;
-    int fd, opt_c;
+    char *path;
+    int fd, opt_c, only = -1, c0 = 0, c1 = 1;
 
-    while ((opt_c = getopt(argc, argv, "r:s:")) != -1) {
-        if (opt_c == 'r') {
+    while ((opt_c = getopt(argc, argv, "r:s:k:c:")) != -1) {
+        if (opt_c == 'k') {
+            for (only = 2; only >= 0 && strcmp(names[only], optarg); only--) {
+            }
+        } else if (opt_c == 'c') {
+            c0 = c1 = !strcmp(optarg, "none");
+        } else if (opt_c == 'r') {
             rounds = (unsigned int)atoi(optarg);
         } else if (opt_c == 's') {
             mib = (unsigned int)atoi(optarg);
         } else {
-            fprintf(stderr, "usage: ide [-r ROUNDS] [-s FILE_MIB]\n");
+            fprintf(stderr, "usage: ide [-r ROUNDS] [-s FILE_MIB] "
+                    "[-k dma-read|dma-write|pio-read] "
+                    "[-c writeback|none]\n");
             return 2;
         }
     }
@@ -237,32 +310,16 @@ main(int argc, char **argv)
     if (fd < 0) {
         return 1;
     }
-    dm_log_set_quiet(1);
-    opt = g_strdup_printf("file=%s,if=ide,index=0,media=disk,format=raw,"
-                          "cache=writeback", path);
-    {
-        const char *margv[] = { "-drive", opt, NULL };
-        struct t_opts o = { .ram_size = 64ull << 20, .argv = margv };
-        struct t_machine *t = t_machine_new(&o);
-
-        setup_machine(t);
-        for (unsigned int r = 0; r < rounds; r++) {
-            for (int k = 0; k < 3; k++) {
-                run_round(t, fd, (uint64_t)mib << 20, k, &res[k], buf);
-            }
-        }
-        t_machine_free(t);
-    }
-    printf("bench/ide: %u rounds over a %u MiB image in the page cache\n",
-           rounds, mib);
-    for (int k = 0; k < 3; k++) {
-        report(names[k], &res[k], (uint64_t)rounds * mib << 20);
-    }
     close(fd);
+    dm_log_set_quiet(1);
+    printf("bench/ide: %u rounds over a %u MiB image, each round hvmdm then "
+           "the plain loop\n", rounds, mib);
+    for (int c = c0; c <= c1; c++) {
+        run_cache_mode(path, caches[c], rounds, mib, only);
+    }
     g_remove(path);
     g_rmdir(dir);
     g_free(path);
-    g_free(opt);
     g_free(dir);
     g_free(buf);
     return 0;
