@@ -131,6 +131,7 @@ struct dm_config {
     bool show_help;             /* -h / --help: print the help, exit 0 */
     bool show_version;          /* --version */
     enum dm_backing_policy backing; /* -block-backing on|off|raw-ok */
+    unsigned int ioreq_spin_us;     /* -ioreq-spin: 0 = never (dm/loop.h) */
 };
 
 /*

@@ -358,6 +358,22 @@ start_monitors(struct app *a)
     return 0;
 }
 
+/* -ioreq-spin: spinning only pays with a CPU for the guest beside ours. */
+static void
+setup_spin(struct app *a)
+{
+    if (!a->cfg.ioreq_spin_us) {
+        return;
+    }
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        DM_WARN("-ioreq-spin %u: ignored, dom0 has one CPU (the spin would "
+                "keep the guest from running)", a->cfg.ioreq_spin_us);
+        return;
+    }
+    dm_loop_set_spin(a->dm, (uint64_t)a->cfg.ioreq_spin_us * 1000);
+    DM_INFO("ioreq spin: up to %u us before sleeping", a->cfg.ioreq_spin_us);
+}
+
 /* Attach to the domain and build the machine (xen-dm-interface.md 2.2). */
 static int
 machine_setup(struct app *a)
@@ -390,6 +406,7 @@ machine_setup(struct app *a)
     if (watch_evtchn(a) < 0) {
         return -1;
     }
+    setup_spin(a);
     return start_monitors(a);
 }
 

@@ -279,6 +279,20 @@ opt_block_backing(struct parse_ctx *c, const char *arg)
     return 0;
 }
 
+/* -ioreq-spin US: the loop's adaptive spin, at most 1 ms (dm/loop.h). */
+static int
+opt_ioreq_spin(struct parse_ctx *c, const char *arg)
+{
+    uint64_t v;
+
+    if (dm_parse_uint(arg, 0, 1000, &v) < 0) {
+        return perr(c, "'%s' is not a spin time in microseconds (0 to 1000)",
+                    arg);
+    }
+    c->cfg->ioreq_spin_us = (unsigned int)v;
+    return 0;
+}
+
 static int
 opt_no_acpi(struct parse_ctx *c, const char *arg)
 {
@@ -1639,6 +1653,9 @@ static const struct opt_def opt_defs[] = {
     OPT("-block-backing", "on|off|raw-ok  qcow2 backing files: format named "
         "by the\n" HELP_INDENT "image (on), none (off), raw when unnamed",
         "-block-backing raw-ok", true, opt_block_backing),
+    OPT("-ioreq-spin", "US  spin up to US (0-1000) for the next request "
+        "before\n" HELP_INDENT "sleeping, adapted to the guest (default 0)",
+        "-ioreq-spin 20", true, opt_ioreq_spin),
     OPT_WARN("-usb", NOT_YET_USB, "USB 1.1 controller", "-usb",
         false, opt_usb),
     OPT_WARN("-usbdevice", NOT_YET_USB, "tablet|mouse|keyboard",

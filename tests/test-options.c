@@ -407,6 +407,9 @@ T_TEST(options_process_errors)
     expect_error(ARGS("-log-level", "loud"), "not a log level");
     expect_error(ARGS("-display", "gtk"), "-display: only none and sdl");
     expect_error(ARGS("-incoming", "fd:9"), "xl create");
+    expect_error(ARGS("-ioreq-spin", "1001"), "0 to 1000");
+    expect_error(ARGS("-ioreq-spin", "-1"), "0 to 1000");
+    expect_error(ARGS("-ioreq-spin", "2us"), "0 to 1000");
 }
 
 /* The small options and their defaults. */
