@@ -73,6 +73,10 @@ HW_OBJS += hw/vga/vbe.o
 HW_OBJS += hw/vga/vga-render.o
 HW_OBJS += hw/fw_cfg/fw_cfg.o
 HW_OBJS += hw/fw_cfg/linuxboot.o
+HW_OBJS += hw/e1000/e1000.o
+HW_OBJS += net/net.o
+HW_OBJS += net/tap.o
+HW_OBJS += $(if $(filter 1,$(CONFIG_SLIRP)),net/slirp.o,net/slirp-none.o)
 
 # --- ui/: front ends, feeding the input devices above
 HW_OBJS += ui/keymap.o
@@ -131,6 +135,7 @@ FW_ASL := $(FW_DIR)/dsdt.asl $(FW_DIR)/links.asl $(FW_DIR)/isa.asl
 FW_HEX := $(FW_GEN)/dsdt.hex $(FW_GEN)/ssdt_s3.hex $(FW_GEN)/ssdt_s4.hex
 TEST_OBJS += tests/test-hvmloader.o
 TEST_OBJS += tests/test-fw-cfg.o
+TEST_OBJS += tests/test-e1000.o
 # The firmware itself: freestanding 32-bit, no libc, one PT_LOAD.
 FW_TARGET += start
 FW_TARGET += hvmloader

@@ -70,6 +70,8 @@ struct dm_netdev_cfg {
     char *bridge;               /* br=, informational */
     char *script;               /* "no" from libxl */
     char *downscript;
+    char *type;                 /* "tap", "user", "socket" */
+    char *opts;                 /* the whole argument, parsed by net/ */
 };
 
 struct dm_config {

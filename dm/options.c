@@ -1124,13 +1124,17 @@ netdev_find(struct dm_config *cfg, const char *id)
 static int
 netdev_fields(struct parse_ctx *c, struct dm_opts *o, struct dm_netdev_cfg *n)
 {
-    const char *ifname, *br, *script, *downscript;
+    const char *ifname, *br, *script, *downscript, *fd, *vnet_hdr;
 
-    if (dm_opts_str(o, "ifname", &ifname) < 0 ||
+    /* fd and vnet_hdr are read again by net/tap.c from n->opts. */
+    if (dm_opts_str(o, "fd", &fd) < 0 ||
+        dm_opts_str(o, "vnet_hdr", &vnet_hdr) < 0 ||
+        dm_opts_str(o, "ifname", &ifname) < 0 ||
         dm_opts_str(o, "br", &br) < 0 ||
         dm_opts_str(o, "script", &script) < 0 ||
         dm_opts_str(o, "downscript", &downscript) < 0 ||
-        dm_opts_finish(o, "type, id, ifname, br, script, downscript") < 0) {
+        dm_opts_finish(o, "type, id, ifname, br, script, downscript, fd, "
+                       "vnet_hdr") < 0) {
         return -1;
     }
     n->ifname = g_strdup(ifname);
@@ -1176,7 +1180,10 @@ opt_netdev(struct parse_ctx *c, const char *arg)
     n = &cfg->netdevs[cfg->nr_netdevs++];
     memset(n, 0, sizeof(*n));
     n->id = g_strdup(id);
-    rc = netdev_fields(c, &o, n);
+    n->type = g_strdup(type);
+    n->opts = g_strdup(arg);
+    /* net/ parses and checks the sub-options of user and socket. */
+    rc = strcmp(type, "tap") == 0 ? netdev_fields(c, &o, n) : 0;
 out:
     dm_opts_free(&o);
     return rc;
@@ -1352,8 +1359,6 @@ dev_usb_hid(struct parse_ctx *c, struct dm_opts *o, const char *driver)
     "xl console"
 #define NOT_YET_NIC "the e1000 NIC is not emulated yet: the guest has no " \
     "network card"
-#define NOT_YET_TAP "the tap device is not opened yet: the guest's " \
-    "network is not connected"
 #define NOT_YET_USB "USB is not emulated yet: the guest has no USB " \
     "controller, tablet, mouse or keyboard (the PS/2 ones work)"
 #define NOT_YET_VNC "VNC is not implemented yet: no VNC server listens (" \
@@ -1559,13 +1564,20 @@ static const struct dm_opt_row value_rows[] = {
     { "-machine", "*", DM_OPT_REFUSED, "this machine is not emulated; hvmdm "
       "builds the i440FX PC (xenfv, or pc,accel=xen with "
       "xen_platform_pci=0)", NULL, "-machine q35,accel=xen" },
-    { "-netdev", "tap", DM_OPT_WARN, NOT_YET_TAP,
-      "type=tap,id=ID,ifname=IF[,br=BR]  the vif's tap device",
+    { "-netdev", "tap", DM_OPT_IMPLEMENTED, NULL,
+      "type=tap,id=ID,ifname=IF[,br=BR][,fd=N]  the vif's tap device",
       "-netdev type=tap,id=net0,ifname=vif1.0-emu,br=xenbr0,script=no,"
       "downscript=no" },
-    { "-netdev", "*", DM_OPT_REFUSED, "only the tap device libxl creates "
-      "for a vif is supported; remove other -netdev from device_model_args",
-      NULL, "-netdev user,id=n" },
+    { "-netdev", "user", DM_OPT_IMPLEMENTED, NULL,
+      "user,id=ID[,hostfwd=tcp::PORT-:PORT]  user-mode network (libslirp)",
+      "-netdev user,id=n0,hostfwd=tcp:127.0.0.1:2222-:22" },
+    { "-netdev", "socket", DM_OPT_IMPLEMENTED, NULL,
+      "socket,id=ID,fd=N  an inherited datagram socket (tests, tools)",
+      "-netdev socket,id=n0,fd=3" },
+    { "-netdev", "*", DM_OPT_REFUSED, "hvmdm has the tap device libxl "
+      "creates for a vif, user-mode networking (user) and socket,fd=N; "
+      "remove other -netdev from device_model_args", NULL,
+      "-netdev vde,id=n" },
     { "-net", "none", DM_OPT_IMPLEMENTED, NULL, "none  no NIC",
       "-net none" },
     { "-net", "*", DM_OPT_REFUSED, "the legacy -net syntax is not "
@@ -1955,6 +1967,8 @@ free_net(struct dm_config *cfg)
         g_free(cfg->netdevs[i].bridge);
         g_free(cfg->netdevs[i].script);
         g_free(cfg->netdevs[i].downscript);
+        g_free(cfg->netdevs[i].type);
+        g_free(cfg->netdevs[i].opts);
     }
 }
 

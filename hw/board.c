@@ -14,6 +14,7 @@
 #include "dm/machine.h"
 #include "hw/cmos/cmos.h"
 #include "hw/fw_cfg/fw_cfg.h"
+#include "hw/e1000/e1000.h"
 #include "hw/i8042/i8042.h"
 #include "hw/ide/ide.h"
 #include "hw/misc/port92.h"
@@ -37,6 +38,7 @@ static const struct board_device board_devices[] = {
     { "cmos", cmos_board_init },
     { "port92", port92_board_init },
     { "fw_cfg", fw_cfg_board_init },
+    { "e1000", e1000_board_init },
     { NULL, NULL },
 };
 

@@ -343,8 +343,8 @@ T_TEST(options_device_errors)
                  "cirrus-vga has 4, 8 or 16 MiB");
     expect_error(ARGS("-device", "VGA", "-device", "cirrus-vga"),
                  "a second display adapter");
-    expect_error(ARGS("-netdev", "user,id=n"),
-                 "-netdev: only the tap device");
+    expect_error(ARGS("-netdev", "vde,id=n"),
+                 "-netdev: hvmdm has the tap device");
     expect_error(ARGS("-device", "e1000,netdev=n", "-device", "e1000,netdev=n",
                       "-netdev", "tap,id=n"), "used by two NICs");
     expect_error(ARGS("-netdev", "tap,id=n", "-netdev", "tap,id=n"),
