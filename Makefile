@@ -136,6 +136,7 @@ FW_HEX := $(FW_GEN)/dsdt.hex $(FW_GEN)/ssdt_s3.hex $(FW_GEN)/ssdt_s4.hex
 TEST_OBJS += tests/test-hvmloader.o
 TEST_OBJS += tests/test-fw-cfg.o
 TEST_OBJS += tests/test-e1000.o
+TEST_OBJS += tests/test-net.o
 # The firmware itself: freestanding 32-bit, no libc, one PT_LOAD.
 FW_TARGET += start
 FW_TARGET += hvmloader

@@ -13,7 +13,7 @@
 
 #include "dm/dev.h"
 #include "dm/machine.h"
-#include "hw/e1000/e1000.h"
+#include "hw/board.h"       /* board_unplug_nics */
 #include "tests/e1000-util.h"
 
 /* ---- an independent Internet checksum (RFC 1071) ------------------------- */
@@ -861,14 +861,14 @@ T_TEST(e1000_unplug)
     nic_wr(&n, IMS, I_TXDW);
     nic_wr(&n, ICS, I_TXDW);
     T_EQ(t_pci_intx(n.t, NIC_SLOT, 0), 1);
-    T_EQ(e1000_unplug_all(n.t->dm), 1);
+    T_EQ(board_unplug_nics(n.t->dm), 1);
     T_EQ(t_pci_intx(n.t, NIC_SLOT, 0), 0);
     T_EQ(t_cfg_read(n.t, NIC_BDF, PCI_VENDOR_ID, 4), 0xffffffff);
     T_EQ(nic_rd(&n, STATUS), 0xffffffff);
     /* The backend is closed: the wire's other end sees nobody. */
     nic_frame(f, (const uint8_t *)NIC_MAC, 0x0800, 100);
     T_EQ(send(n.peer, f, 100, 0), -1);
-    T_EQ(e1000_unplug_all(n.t->dm), 0);
+    T_EQ(board_unplug_nics(n.t->dm), 0);
     nic_close(&n);
 }
 

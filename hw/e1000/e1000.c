@@ -1780,6 +1780,18 @@ static const struct pci_reg e1000_pci_regs[] = {
     { PCI_INTERRUPT_LINE, 1, 0, 0xff, 0 },
 };
 
+/* Xen platform unplug, bit 1 (xen-dm-interface.md 4.3): stop the timers
+ * and close the backend; board_unplug_nics() then takes us off the bus. */
+static void
+e1000_pci_unplug(struct pci_dev *d)
+{
+    struct e1000 *s = e1000_of(d);
+
+    e1000_timers_stop(s);
+    net_backend_close(s->net);
+    s->net = NULL;
+}
+
 /* Bus mastering turned back on: a paused backend may deliver again. */
 static void
 e1000_cfg_write(struct pci_dev *d, unsigned int reg, unsigned int size)
@@ -1800,6 +1812,7 @@ static const struct pci_dev_info e1000_info = {
     .header_type = 0x00,
     .interrupt_pin = 1,
     .cfg_write = e1000_cfg_write,
+    .unplug = e1000_pci_unplug,
 };
 
 static const struct dm_dev_ops e1000_dev_ops = {
@@ -1892,6 +1905,18 @@ e1000_open_backend(struct e1000 *s, const struct dm_config *cfg,
     return 0;
 }
 
+/* The first free slot from E1000_FIRST_SLOT, as QEMU places -device. */
+static unsigned int
+e1000_devfn(struct dm *dm)
+{
+    unsigned int slot = E1000_FIRST_SLOT;
+
+    while (slot < 31 && pci_bus_find(dm->board->pci, PCI_DEVFN(slot, 0))) {
+        slot++;
+    }
+    return PCI_DEVFN(slot, 0);
+}
+
 static int
 e1000_create(struct dm *dm, const struct dm_config *cfg,
              const struct dm_nic_cfg *nic, unsigned int index)
@@ -1917,8 +1942,7 @@ e1000_create(struct dm *dm, const struct dm_config *cfg,
     if (rc < 0) {
         goto fail;
     }
-    rc = pci_bus_add(dm->board->pci, &s->pci,
-                     PCI_DEVFN(E1000_FIRST_SLOT + index, 0));
+    rc = pci_bus_add(dm->board->pci, &s->pci, e1000_devfn(dm));
     if (rc < 0) {
         goto fail_net;
     }
@@ -1954,27 +1978,4 @@ e1000_board_init(struct dm *dm, const struct dm_config *cfg)
         }
     }
     return 0;
-}
-
-unsigned int
-e1000_unplug_all(struct dm *dm)
-{
-    unsigned int slot, n = 0;
-
-    for (slot = 0; dm->board && dm->board->pci && slot < DM_PCI_SLOTS;
-         slot++) {
-        struct pci_dev *d = pci_bus_find(dm->board->pci, PCI_DEVFN(slot, 0));
-        struct e1000 *s;
-
-        if (!d || d->info != &e1000_info) {
-            continue;
-        }
-        s = e1000_of(d);
-        e1000_timers_stop(s);
-        pci_unplug(d);
-        net_backend_close(s->net);
-        s->net = NULL;
-        n++;
-    }
-    return n;
 }

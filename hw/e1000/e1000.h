@@ -11,15 +11,11 @@
 struct dm;
 struct dm_config;
 
-#define E1000_FIRST_SLOT 4      /* after VGA (2) and the platform device (3) */
+/* First slot tried; the platform device is 2, VGA 3 (hw/vga/stdvga.c).
+ * Unplug goes through board_unplug_nics() and the PCI unplug hook. */
+#define E1000_FIRST_SLOT 4
 
 int e1000_board_init(struct dm *dm, const struct dm_config *cfg)
     __attribute__((warn_unused_result));
-
-/*
- * Xen platform device unplug, bit 1 (xen-dm-interface.md 4.3): remove
- * every e1000 from the bus and close its backend. Returns how many went.
- */
-unsigned int e1000_unplug_all(struct dm *dm);
 
 #endif

@@ -1,0 +1,219 @@
+/*
+ * The network backends behind the e1000: tap (in a network namespace the
+ * test creates, with IFF_VNET_HDR) and user-mode networking (libslirp,
+ * reached from the host only through hostfwd to 127.0.0.1). Nothing leaves
+ * this machine: the tap lives in a private namespace, slirp answers ARP
+ * itself and the forwarded connection comes from loopback.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "config.h"       /* CONFIG_SLIRP */
+#include "tests/e1000-util.h"
+
+#define GUEST_IP "\x0a\x09\x00\x02"     /* 10.9.0.2 */
+#define HOST_IP  "\x0a\x09\x00\x01"     /* 10.9.0.1 */
+
+/* An ARP request (RFC 826) from the NIC: who has tip, tell sip. */
+static size_t
+arp_request(uint8_t *f, const char *sip, const char *tip)
+{
+    memset(f, 0, 60);
+    memset(f, 0xff, 6);
+    memcpy(f + 6, NIC_MAC, 6);
+    memcpy(f + 12, "\x08\x06\x00\x01\x08\x00\x06\x04\x00\x01", 10);
+    memcpy(f + 22, NIC_MAC, 6);
+    memcpy(f + 28, sip, 4);
+    memcpy(f + 38, tip, 4);
+    return 60;
+}
+
+/* Pump until receive descriptor i is done or about a second passes. */
+static bool
+wait_rx(struct nic *n, unsigned int i)
+{
+    unsigned int k;
+
+    for (k = 0; k < 1000; k++) {
+        g_main_context_iteration(NULL, FALSE);
+        if (nic_rxd(n, i).status & 1) {
+            return true;
+        }
+        t_clock_step(n->t, 1000000);
+        g_usleep(1000);
+    }
+    return false;
+}
+
+/* Find an ARP reply among the first count received frames. */
+static bool
+got_arp_reply(struct nic *n, unsigned int count, const char *from_ip,
+              uint8_t mac[6])
+{
+    unsigned int i;
+    uint8_t f[64];
+
+    for (i = 0; i < count; i++) {
+        t_memread(n->t, G_RXBUF + i * RX_STRIDE, f, sizeof(f));
+        if (memcmp(f + 12, "\x08\x06", 2) == 0 && f[21] == 2 &&
+            memcmp(f + 28, from_ip, 4) == 0 && memcmp(f, NIC_MAC, 6) == 0) {
+            memcpy(mac, f + 22, 6);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+nic_open_with(struct nic *n, const char *netdev)
+{
+    const char *argv[] = { "-device", "e1000,id=nic0,netdev=n0,"
+                           "mac=00:16:3e:12:34:56", "-netdev", netdev, NULL };
+    struct t_opts o = { .argv = argv };
+
+    memset(n, 0, sizeof(*n));
+    n->peer = -1;
+    n->t = t_machine_new(&o);
+    nic_program_pci(n->t);
+}
+
+static void
+sh(const char *cmd)
+{
+    T_EQ(system(cmd), 0);
+}
+
+/*
+ * A tap in a fresh network namespace with 10.9.0.1/24: the guest asks
+ * for 10.9.0.1 through the e1000 and the kernel's ARP reply comes back
+ * through the tap, each frame with its virtio_net_hdr.
+ */
+T_TEST(net_tap_arp_in_namespace)
+{
+    uint8_t f[64], mac[6];
+    struct nic n;
+    unsigned int i;
+
+    if (geteuid() != 0) {
+        printf("skip: the tap test needs root (CAP_NET_ADMIN) for its "
+               "network namespace\n");
+        return;
+    }
+    if (unshare(CLONE_NEWNET) < 0 || access("/dev/net/tun", R_OK) < 0) {
+        printf("skip: no network namespace or /dev/net/tun here (%s)\n",
+               strerror(errno));
+        return;
+    }
+    nic_open_with(&n, "type=tap,id=n0,ifname=hvmdmt0,script=no,"
+                  "downscript=no,br=xenbr0");
+    sh("ip link set lo up && ip addr add 10.9.0.1/24 dev hvmdmt0 && "
+       "ip link set hvmdmt0 up");
+    nic_rings(&n, 8, 32, RCTL_EN | RCTL_SECRC | RCTL_BAM);
+    for (i = 0; i < 3; i++) {
+        arp_request(f, GUEST_IP, HOST_IP);
+        nic_send_legacy(&n, f, 60);
+        if (wait_rx(&n, 0)) {
+            break;
+        }
+    }
+    T_ASSERT(nic_rxd(&n, 0).status & 1);
+    T_ASSERT(got_arp_reply(&n, 8, HOST_IP, mac));
+    sh("ip neigh show dev hvmdmt0 | grep -q 00:16:3e:12:34:56");
+    T_EQ(nic_rd(&n, GPTC), i + 1);
+    t_machine_free(n.t);
+}
+
+T_TEST(net_tap_refuses_scripts_and_bad_fd)
+{
+    const char *bad[] = {
+        "type=tap,id=n0,ifname=x,script=/etc/qemu-ifup",
+        "type=tap,id=n0,fd=0",
+        "type=tap,id=n0,ifname=abcdefghijklmnopqrstuvwxyz",
+        "user,id=n0,hostfwd=tcp:127.0.0.1:x-:22",
+        "user,id=n0,foo=bar",
+        "socket,id=n0",
+    };
+    unsigned int i;
+
+    for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+        pid_t pid = fork();
+        int st;
+
+        if (pid == 0) {
+            struct nic n;
+
+            nic_open_with(&n, bad[i]);  /* board_init fails: t_fail */
+            _exit(0);
+        }
+        T_ASSERT(waitpid(pid, &st, 0) == pid);
+        T_ASSERT(!WIFEXITED(st) || WEXITSTATUS(st) != 0);
+    }
+}
+
+static int
+free_port(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t l = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    T_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    T_EQ(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+/*
+ * -netdev user: slirp answers the guest's ARP for its gateway, and a
+ * connection to the hostfwd port on 127.0.0.1 reaches the guest as a SYN
+ * to 10.0.2.15:22.
+ */
+T_TEST(net_user_arp_and_hostfwd)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    char netdev[128];
+    uint8_t f[64], mac[6];
+    unsigned int i;
+    struct nic n;
+    int port, c;
+
+    if (!CONFIG_SLIRP) {
+        printf("skip: built without libslirp\n");
+        return;
+    }
+    port = free_port();
+    snprintf(netdev, sizeof(netdev), "user,id=n0,hostfwd=tcp:127.0.0.1:%d-"
+             ":22", port);
+    nic_open_with(&n, netdev);
+    nic_rings(&n, 8, 32, RCTL_EN | RCTL_SECRC | RCTL_BAM);
+    arp_request(f, "\x0a\x00\x02\x0f", "\x0a\x00\x02\x02");
+    nic_send_legacy(&n, f, 60);
+    T_ASSERT(wait_rx(&n, 0));
+    T_ASSERT(got_arp_reply(&n, 1, "\x0a\x00\x02\x02", mac));
+    T_ASSERT(memcmp(mac, "\x52\x55\x0a\x00\x02\x02", 6) == 0);
+    c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    T_ASSERT(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0 ||
+             errno == EINPROGRESS);
+    T_ASSERT(wait_rx(&n, 1));
+    for (i = 1; i < 8 && (nic_rxd(&n, i).status & 1); i++) {
+        t_memread(n.t, G_RXBUF + i * RX_STRIDE, f, sizeof(f));
+        if (memcmp(f + 12, "\x08\x00", 2) == 0 && f[23] == 6) {
+            break;
+        }
+    }
+    T_ASSERT(i < 8);
+    T_ASSERT(memcmp(f + 30, "\x0a\x00\x02\x0f", 4) == 0);  /* 10.0.2.15 */
+    T_EQ(f[36] << 8 | f[37], 22);                         /* port 22 */
+    T_EQ(f[47] & 0x12, 0x02);                             /* SYN */
+    close(c);
+    t_machine_free(n.t);
+}
