@@ -61,7 +61,7 @@ main(void)
     outw(0x0001, XP_PORT);              /* and again */
     outw(3, XP_VER);                    /* product "linux", late */
     outw(0xfff3, XP_PORT);              /* unknown bits, disks again */
-    for (i = 0; i < 5000; i++) {
+    for (i = 0; i < 1200; i++) {
         outb('x', XP_VER);              /* a log line without an end */
     }
     outb(1, XP_PORT);                   /* ROM lock on, then off */
