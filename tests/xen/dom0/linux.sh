@@ -6,7 +6,9 @@
 #                  writes its own MiB, powers off with poweroff -f (S5)
 #   linux-pv       xen_platform_pci=1: the kernel unplugs the emulated disk,
 #                  xen-blkfront serves it as xvda from dom0's blkback (phy
-#                  on a loop device); same checks, no emulated disk left
+#                  on a loop device); same checks, no emulated disk left;
+#                  event channels arrive through the platform device's
+#                  interrupt (xen_no_vector_callback)
 #   linux-hostile  the guest writes a hostile unplug sequence while a DMA
 #                  write is in flight: the device model stays up, the disk
 #                  data stays intact
@@ -51,6 +53,9 @@ linux_guest_config()
     fi
     extra=""
     [ "$mode" = hostile ] && extra=" xen_emul_unplug=never"
+    # Event channels through the platform device's interrupt (the
+    # HVM_PARAM_CALLBACK_IRQ INTx/GSI form), not the vector callback.
+    [ "$mode" = pv ] && extra=" xen_no_vector_callback"
     echo "kernel = \"$LINUX/vmlinuz\""
     echo "ramdisk = \"$LINUX/initrd.gz\""
     echo "cmdline = \"console=ttyS0 quiet mode=$mode pat=$LINUX_PAT$extra\""
