@@ -12,6 +12,7 @@
 #include "dm/dev.h"
 #include "dm/log.h"
 #include "hw/board.h"
+#include "hw/pci/pci.h"
 #include "hw/xen-platform/xen-platform.h"
 #include "tests/ide-util.h"
 
@@ -575,4 +576,46 @@ T_TEST(xenplat_state_round_trip_and_check)
     g_free(rec);
     xp_free(&a);
     xp_free(&b);
+}
+
+/* ---- the NIC hook: a network-class function on the bus ----------------- */
+
+struct fake_nic {
+    struct pci_dev pci;
+    unsigned int unplugs;
+};
+
+static void
+fake_nic_unplug(struct pci_dev *d)
+{
+    ((struct fake_nic *)d)->unplugs++;
+}
+
+static const struct pci_dev_info fake_nic_info = {
+    .name = "fake-nic",
+    .vendor_id = 0x8086,
+    .device_id = 0x100e,
+    .class_code = 0x020000,
+    .interrupt_pin = 1,
+    .unplug = fake_nic_unplug,
+};
+
+/* Bit 1: the NIC's unplug hook runs, then it leaves the bus; once. */
+T_TEST(xenplat_unplug_nics_runs_the_hook)
+{
+    struct xp_t x = xp_new();
+    struct t_machine *t = x.t;
+    struct fake_nic nic = { .unplugs = 0 };
+
+    pci_dev_init(&nic.pci, &fake_nic_info);
+    T_EQ(pci_bus_add(t->dm->board->pci, &nic.pci, PCI_DEVFN(4, 0)), 0);
+    T_EQ(t_cfg_read(t, 0x0020, 0x00, 4), 0x100e8086);
+    xp_linux_handshake(t, 0x0003);
+    T_EQ(nic.unplugs, 1);
+    T_EQ(t_cfg_read(t, 0x0020, 0x00, 4), 0xffffffff);
+    T_EQ(xp_stats(t).unplug_events, 1);
+    t_outw(t, XP_PORT, 0x0002);
+    T_EQ(nic.unplugs, 1);
+    pci_dev_fini(&nic.pci);
+    xp_free(&x);
 }
