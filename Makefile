@@ -161,6 +161,7 @@ BENCH_IOREQ_OBJS := bench/ioreq.o
 BENCH_IDE_OBJS := bench/ide.o tests/harness.o
 BENCH_VGA_OBJS := bench/vga.o tests/harness.o
 BENCH_FW_CFG_OBJS := bench/fw_cfg.o tests/harness.o
+BENCH_E1000_OBJS := bench/e1000.o tests/harness.o
 
 DM_BIN := $(O)/hvmdm
 TEST_BIN := $(O)/tests/run-tests
@@ -168,9 +169,11 @@ BENCH_BINS := $(O)/bench/ioreq
 BENCH_BINS += $(O)/bench/ide
 BENCH_BINS += $(O)/bench/vga
 BENCH_BINS += $(O)/bench/fw_cfg
+BENCH_BINS += $(O)/bench/e1000
 
 ALL_OBJS := $(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS) $(TEST_OBJS) $(BENCH_IOREQ_OBJS) \
             $(BENCH_IDE_OBJS) $(BENCH_VGA_OBJS) $(BENCH_FW_CFG_OBJS)
+ALL_OBJS += $(BENCH_E1000_OBJS)
 
 .PHONY: all check check-asan bench clean distclean
 all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS) $(FW_BIN)
@@ -207,6 +210,12 @@ $(O)/bench/vga: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(BENCH_VGA_OBJS))
 
 $(O)/bench/fw_cfg: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) \
                    $(BENCH_FW_CFG_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bench/e1000: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) \
+                  $(BENCH_E1000_OBJS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
@@ -292,6 +301,7 @@ bench: $(BENCH_BINS)
 	$(O)/bench/ide
 	$(O)/bench/vga
 	$(O)/bench/fw_cfg
+	$(O)/bench/e1000
 
 clean:
 	rm -rf build build-asan
