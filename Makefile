@@ -20,6 +20,17 @@ ifeq ($(O),build-asan)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
 endif
+# libFuzzer builds (make fuzz, make fuzz-cov): clang, see fuzz/fuzz.h.
+ifeq ($(O),build-fuzz)
+SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+             -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_LINK := -fsanitize=fuzzer,address,undefined
+endif
+ifeq ($(O),build-fuzz-cov)
+SAN_FLAGS := -fsanitize=fuzzer-no-link -fprofile-instr-generate \
+             -fcoverage-mapping
+FUZZ_LINK := -fsanitize=fuzzer -fprofile-instr-generate
+endif
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(SAN_FLAGS) $(WARNINGS) -I. -D_GNU_SOURCE \
               $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lpthread
@@ -303,11 +314,68 @@ bench: $(BENCH_BINS)
 	$(O)/bench/fw_cfg
 	$(O)/bench/e1000
 
+# --- fuzz/: one libFuzzer target per input surface (fuzz/fuzz.h). A new
+# device's record target is fuzz/state-<dev>.c with FUZZ_STATE_TARGET and a
+# line here. make fuzz runs each for FUZZ_TIME seconds on seeds made at build
+# time (build-fuzz/seeds/), keeping a corpus in build-fuzz/corpus/; any
+# crash, leak or timeout fails it (scripts/fuzz-run).
+FUZZ_TARGETS += board
+FUZZ_TARGETS += save-stream
+FUZZ_TARGETS += qcow2
+FUZZ_TARGETS += qmp
+FUZZ_TARGETS += cmdline
+FUZZ_TARGETS += replay
+FUZZ_TARGETS += state-ide
+FUZZ_TARGETS += state-uart
+FUZZ_TARGETS += state-i8042
+FUZZ_TARGETS += state-ps2-kbd
+FUZZ_TARGETS += state-ps2-mouse
+FUZZ_TARGETS += state-cmos
+FUZZ_TARGETS += state-port92
+FUZZ_TARGETS += state-piix3
+FUZZ_TARGETS += state-piix4pm
+FUZZ_TARGETS += state-i440fx
+FUZZ_TARGETS += state-pci-bus
+FUZZ_TARGETS += state-xen-platform
+FUZZ_LIB_OBJS := tests/harness.o tests/replay.o fuzz/fuzz-common.o \
+                 fuzz/fuzz-seeds.o fuzz/fuzz-state.o
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_BINS := $(addprefix $(O)/fuzzers/,$(FUZZ_TARGETS))
+FUZZ_SEEDS := $(addprefix $(O)/seeds/,$(addsuffix /.stamp,$(FUZZ_TARGETS)))
+
+$(O)/fuzzers/%: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(FUZZ_LIB_OBJS)) \
+                $(O)/fuzz/%.o
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $^ $(LDLIBS)
+
+$(O)/seeds/%/.stamp: $(O)/fuzzers/%
+	@rm -rf $(dir $@) && mkdir -p $(dir $@)
+	$(Q)FUZZ_SEEDS=$(dir $@) $< > /dev/null
+	@touch $@
+
+.PHONY: fuzz fuzz-build fuzz-cov
+fuzz-build:
+	$(MAKE) O=build-fuzz CC=$(FUZZ_CC) WERROR=no CFLAGS="-O1 -g" \
+	    $(subst build/,build-fuzz/,$(FUZZ_BINS) $(FUZZ_SEEDS))
+
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) scripts/fuzz-run build-fuzz $(FUZZ_TARGETS)
+
+# Line coverage of each target's corpus: clang's source-based coverage.
+fuzz-cov: fuzz-build
+	$(MAKE) O=build-fuzz-cov CC=$(FUZZ_CC) WERROR=no CFLAGS="-O1 -g" \
+	    $(subst build/,build-fuzz-cov/,$(FUZZ_BINS))
+	scripts/fuzz-run --coverage build-fuzz-cov $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz build-fuzz-cov
 
 distclean: clean
 	rm -f config.mk config.h
 
 -include $(addprefix $(O)/,$(ALL_OBJS:.o=.d))
 -include $(FW_HOST_OBJS:.o=.d) $(FW_OBJS:.o=.d)
+-include $(addprefix $(O)/,$(FUZZ_LIB_OBJS:.o=.d))
+-include $(addprefix $(O)/fuzz/,$(addsuffix .d,$(FUZZ_TARGETS)))

@@ -1334,13 +1334,24 @@ t_clock_ns(struct t_machine *t)
     return t->dm->virtual_ns;
 }
 
+/* How long t_settle waits for quiet: 20 x 1 ms (fuzzers choose less). */
+static unsigned int settle_quiet_us = 1000;
+static unsigned int settle_quiet_polls = 20;
+
+void
+t_set_settle_quiet(unsigned int us, unsigned int polls)
+{
+    settle_quiet_us = us ? us : 1;
+    settle_quiet_polls = polls ? polls : 1;
+}
+
 void
 t_settle(struct t_machine *t)
 {
     unsigned int idle = 0, rounds;
 
     /* Worker threads and backend fds: iterate until quiet for ~20 ms. */
-    for (rounds = 0; rounds < 2000 && idle < 20; rounds++) {
+    for (rounds = 0; rounds < 2000 && idle < settle_quiet_polls; rounds++) {
         bool did = g_main_context_iteration(NULL, FALSE);
 
         did |= dm_run_posted(t->dm) > 0;
@@ -1348,7 +1359,7 @@ t_settle(struct t_machine *t)
             idle = 0;
         } else {
             idle++;
-            g_usleep(1000);
+            g_usleep(settle_quiet_us);
         }
     }
 }

@@ -1,0 +1,6 @@
+/* The uart16550 record through check() and load(), then guest operations. */
+#include <stdlib.h>
+
+#include "fuzz/fuzz.h"
+
+FUZZ_STATE_TARGET("uart16550")
