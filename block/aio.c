@@ -24,6 +24,7 @@
 #include "config.h"             /* CONFIG_LIBURING */
 #include "dm/log.h"             /* DM_WARN */
 #include "dm/loop.h"            /* dm_loop_watch_fd */
+#include "dm/machine.h"         /* struct dm: aio_in_flight */
 
 #define AIO_POOL_THREADS 4
 #define AIO_RING_DEPTH   64
@@ -257,6 +258,7 @@ aio_process(struct blk_aio *a)
         }
         g_free(r);
         a->in_flight--;
+        a->dm->aio_in_flight--;
         n++;
         cb(opaque, ret);
     }
@@ -324,6 +326,7 @@ aio_req_new(struct blk_aio *a, enum blk_aio_op op, blk_aio_cb *cb,
     r->cb = cb;
     r->opaque = opaque;
     a->in_flight++;
+    a->dm->aio_in_flight++;
     return r;
 }
 

@@ -58,6 +58,9 @@ struct dm {
      * saturated at +-DM_RTC_OFFSET_MAX. */
     int64_t rtc_timeoffset;
     uint64_t ram_size;              /* guest RAM bytes (-m) */
+    /* Block requests submitted and not yet completed (block/aio.c), so
+     * the test harness can wait for them; loop thread only. */
+    unsigned int aio_in_flight;
 
     /* A reset or power-off already sent to the hypervisor: it goes out at
      * once, so before the vCPU that caused it runs again

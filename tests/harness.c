@@ -1350,8 +1350,11 @@ t_settle(struct t_machine *t)
 {
     unsigned int idle = 0, rounds;
 
-    /* Worker threads and backend fds: iterate until quiet for ~20 ms. */
-    for (rounds = 0; rounds < 2000 && idle < settle_quiet_polls; rounds++) {
+    /* Worker threads and backend fds: iterate until quiet (~20 ms by
+     * default) with no block request in flight (a flush on a loaded host
+     * takes longer than that), for at most 10000 rounds. */
+    for (rounds = 0; rounds < 10000 &&
+         (idle < settle_quiet_polls || t->dm->aio_in_flight); rounds++) {
         bool did = g_main_context_iteration(NULL, FALSE);
 
         did |= dm_run_posted(t->dm) > 0;
