@@ -12,6 +12,10 @@
 #                 PIIX4 PM -> the domain is gone, shut down as poweroff
 #   6 round-trip  the CD guest times 10,000 reads of COM1's scratch
 #                 register (one device-model round trip each) with the TSC
+#   7 xl-tools    the xl commands that ask the device model over QMP, on
+#                 the CD-ROM guest: "xl list -l" (query-cpus-fast), "xl
+#                 qemu-monitor-command" (info status, info block), and
+#                 "xl cd-eject" seen by info block (query-block follows)
 #
 # SOAK=N runs all of them N times, every device model each round ("ROUND n"
 # lines); after the first round, logs are sent only for a guest that
@@ -564,6 +568,7 @@ run_cdrom()
         result "$dm" cdrom-boot FAIL "$(no_banner_reason)"
         result "$dm" round-trip FAIL "the CD guest never ran (see cdrom-boot)"
     fi
+    want xl-tools && xl_tools_scenario
     destroy_scenario
     cleanup_guest
     collect_logs
@@ -600,6 +605,60 @@ round_trip_scenario()
     metric "$dm" rtt_ns "$ns"
     result "$dm" round-trip PASS "inb of COM1's scratch register:" \
         "$ns ns per access over 10000 reads (TSC on 4 BIOS ticks)"
+}
+
+# xl_check LABEL PATTERN CMD...: run "xl CMD..." into the scenario's log;
+# set XL_FAIL (first failure only) unless it succeeds and prints PATTERN.
+xl_check()
+{
+    label=$1 pattern=$2
+    shift 2
+    echo "# xl $*" >> "$DIR/xl-tools.log"
+    timeout "$T_STEP" xl "$@" > "$DIR/xl-tools.out" 2>&1
+    rc=$?
+    cat "$DIR/xl-tools.out" >> "$DIR/xl-tools.log"
+    [ -n "$XL_FAIL" ] && return
+    if [ "$rc" != 0 ]; then
+        XL_FAIL="$label: rc=$rc: $(head -c 100 "$DIR/xl-tools.out" |
+            tr '\r\n' '  ')"
+    elif [ -n "$pattern" ] && ! grep -qE "$pattern" "$DIR/xl-tools.out"
+    then
+        XL_FAIL="$label: no '$pattern' in: $(head -c 100 \
+            "$DIR/xl-tools.out" | tr '\r\n' '  ')"
+    fi
+}
+
+xl_tools_scenario()
+{
+    if ! domain_alive "$DOMID"; then
+        result "$dm" xl-tools FAIL "no running guest"
+        return
+    fi
+    XL_FAIL=""
+    : > "$DIR/xl-tools.log"
+    t0=$(now)
+    xl_check "xl list -l" '"avail_vcpus"' list -l "$DOMID"
+    xl_check "info status" "VM status: running" \
+        qemu-monitor-command "$DOMID" "info status"
+    xl_check "info block" "cd\.iso" \
+        qemu-monitor-command "$DOMID" "info block"
+    xl_check "xl cd-eject" "" cd-eject "$DOMID" hdc
+    xl_check "info block after cd-eject" "not inserted" \
+        qemu-monitor-command "$DOMID" "info block"
+    t1=$(now)
+    metric "$dm" xl_tools "$(secs $(( t1 - t0 )))"
+    if [ -z "$XL_FAIL" ] && [ "${dm%-ours}" = hvmdm ] &&
+       ! grep -q "medium ejected" "/var/log/xen/qemu-dm-$NAME.log"; then
+        XL_FAIL="no 'medium ejected' line in the device-model log"
+    fi
+    dump_file "$dm/$NAME.xl-tools.log" "$DIR/xl-tools.log"
+    if [ -n "$XL_FAIL" ]; then
+        result "$dm" xl-tools FAIL "$XL_FAIL"
+    else
+        result "$dm" xl-tools PASS "xl list -l, qemu-monitor-command info" \
+            "status/block, cd-eject seen by info block" \
+            "($(secs $(( t1 - t0 ))) s)"
+    fi
 }
 
 destroy_scenario()
@@ -679,7 +738,7 @@ while [ "$ROUND" -le "${SOAK:-1}" ]; do
 for dm in $DMS; do
     echo "DM $dm" >&3
     want disk-boot checksum poweroff && run_disk "$dm"
-    want cdrom-boot destroy round-trip && run_cdrom "$dm"
+    want cdrom-boot destroy round-trip xl-tools && run_cdrom "$dm"
     for kind in linux-emu linux-pv linux-hostile; do
         want "$kind" && run_linux "$dm" "$kind"
     done

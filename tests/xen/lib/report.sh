@@ -4,7 +4,7 @@
 # The Linux guest scenarios (linux-emu linux-pv linux-hostile) run when
 # named in SCENARIOS.
 SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff \
-    round-trip"}
+    round-trip xl-tools"}
 SCENARIOS=$(echo $SCENARIOS)
 
 # Is any Linux guest scenario selected?
@@ -28,7 +28,7 @@ report_split_logs()
 report_guest()
 {
     case $2 in
-    cdrom-boot|destroy|round-trip) echo "$1-cdrom" ;;
+    cdrom-boot|destroy|round-trip|xl-tools) echo "$1-cdrom" ;;
     linux-*) echo "$1-$2" ;;
     *) echo "$1-disk" ;;
     esac
