@@ -187,7 +187,7 @@ ALL_OBJS := $(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS) $(TEST_OBJS) $(BENCH_IOREQ_OBJS)
 ALL_OBJS += $(BENCH_E1000_OBJS)
 
 .PHONY: all check check-asan bench clean distclean
-all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS) $(FW_BIN)
+all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS) $(FW_BIN) $(MAN)
 
 $(O)/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
@@ -368,6 +368,57 @@ fuzz-cov: fuzz-build
 	$(MAKE) O=build-fuzz-cov CC=$(FUZZ_CC) WERROR=no CFLAGS="-O1 -g" \
 	    $(subst build/,build-fuzz-cov/,$(FUZZ_BINS))
 	scripts/fuzz-run --coverage build-fuzz-cov $(FUZZ_TARGETS)
+
+# ---- the man page: doc/hvmdm.1.in with the option table (tools/optdoc);
+# @PREFIX@ is filled in by make install.
+OPTDOC_OBJS := dm/options.o dm/opts.o dm/log.o tools/optdoc.o
+ALL_OBJS += tools/optdoc.o
+MAN := $(O)/hvmdm.1
+HVMDM_VERSION = $(shell sed -n 's/^\#define HVMDM_VERSION "\(.*\)"/\1/p' \
+                  dm/report.h)
+
+$(O)/tools/optdoc: $(addprefix $(O)/,$(OPTDOC_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(MAN): doc/hvmdm.1.in $(O)/tools/optdoc dm/report.h
+	$(if $(Q),@echo "  GEN     $@")
+	$(Q)for s in implemented warned refused; do \
+	    $(O)/tools/optdoc $$s > $@.$$s || exit 1; done
+	$(Q)sed -e 's|@VERSION@|$(HVMDM_VERSION)|g' \
+	    -e '/^@OPTIONS@$$/{r $@.implemented' -e 'd}' \
+	    -e '/^@WARNED@$$/{r $@.warned' -e 'd}' \
+	    -e '/^@REFUSED@$$/{r $@.refused' -e 'd}' $< > $@
+	$(Q)rm -f $@.implemented $@.warned $@.refused
+
+# ---- make install / uninstall: ./configure --prefix=DIR, DESTDIR=STAGING
+BINDIR = $(PREFIX)/bin
+FWDIR = $(PREFIX)/lib/hvmdm
+MANDIR = $(PREFIX)/share/man/man1
+DOCDIR = $(PREFIX)/share/doc/hvmdm
+INSTALL ?= install
+INSTALLED := $(BINDIR)/hvmdm $(FWDIR)/hvmloader $(MANDIR)/hvmdm.1 \
+             $(DOCDIR)/xl.cfg.example
+
+.PHONY: install uninstall check-install
+install: $(DM_BIN) $(FW_BIN) $(MAN)
+	$(INSTALL) -d $(addprefix $(DESTDIR),$(BINDIR) $(FWDIR) $(MANDIR) \
+	    $(DOCDIR))
+	$(INSTALL) -m 755 $(DM_BIN) $(DESTDIR)$(BINDIR)/hvmdm
+	$(INSTALL) -m 644 $(FW_BIN) $(DESTDIR)$(FWDIR)/hvmloader
+	sed 's|@PREFIX@|$(PREFIX)|g' $(MAN) > $(DESTDIR)$(MANDIR)/hvmdm.1
+	sed 's|@PREFIX@|$(PREFIX)|g' doc/xl.cfg.example \
+	    > $(DESTDIR)$(DOCDIR)/xl.cfg.example
+	chmod 644 $(DESTDIR)$(MANDIR)/hvmdm.1 $(DESTDIR)$(DOCDIR)/xl.cfg.example
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(FWDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# Install into a scratch DESTDIR, check what landed, uninstall.
+check-install: $(DM_BIN) $(FW_BIN) $(MAN)
+	tests/check-install.sh
 
 clean:
 	rm -rf build build-asan build-fuzz build-fuzz-cov
