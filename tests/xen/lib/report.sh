@@ -4,7 +4,7 @@
 # The Linux guest scenarios (linux-emu linux-pv linux-hostile) run when
 # named in SCENARIOS.
 SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff \
-    round-trip xl-tools"}
+    round-trip"}
 SCENARIOS=$(echo $SCENARIOS)
 
 # Is any Linux guest scenario selected?
