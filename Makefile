@@ -337,6 +337,9 @@ FUZZ_TARGETS += state-piix4pm
 FUZZ_TARGETS += state-i440fx
 FUZZ_TARGETS += state-pci-bus
 FUZZ_TARGETS += state-xen-platform
+FUZZ_TARGETS += state-fw-cfg
+FUZZ_TARGETS += state-vga
+FUZZ_TARGETS += state-e1000
 FUZZ_LIB_OBJS := tests/harness.o tests/replay.o fuzz/fuzz-common.o \
                  fuzz/fuzz-seeds.o fuzz/fuzz-state.o
 FUZZ_CC ?= clang

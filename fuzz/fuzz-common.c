@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "dm/iomap.h"
@@ -32,7 +33,7 @@
 enum fz_op {
     FZ_OUT, FZ_IN, FZ_MMIO_W, FZ_MMIO_R, FZ_CFG_W, FZ_CFG_R, FZ_RAM,
     FZ_INS, FZ_OUTS, FZ_CLOCK, FZ_SETTLE, FZ_CFGIO_W, FZ_BUF, FZ_MOVS,
-    FZ_OP_NR,
+    FZ_NET_RX, FZ_OP_NR,
 };
 
 struct fz_mmio {
@@ -47,6 +48,7 @@ static struct {
     struct fz_mmio mmio[FZ_MAX_MMIO];
     unsigned int nmmio;
     char *dir, *disk, *cd, *opt_disk, *opt_cd;
+    int peer;                       /* the far end of the NIC's wire */
 } fzb;
 
 /* ---- the harness's failure hook: a crash for libFuzzer --------------- */
@@ -244,17 +246,41 @@ fuzz_quiet(void)
     t_set_settle_quiet(40, 6);
 }
 
+/* The NIC's wire: a datagram socket pair, the machine owns one end. */
+static int
+fuzz_net(char *netdev, size_t len)
+{
+    int sv[2];
+
+    if (fzb.peer > 0) {
+        close(fzb.peer);
+    }
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        t_fail(__FILE__, __LINE__, "socketpair");
+    }
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    fzb.peer = sv[0];
+    snprintf(netdev, len, "socket,id=n0,fd=%d", sv[1]);
+    return 0;
+}
+
 struct t_machine *
 fuzz_machine(void)
 {
+    char netdev[64];
     const char *argv[] = { "-machine", "xenfv", "-serial", "null",
                            "-drive", NULL, "-drive", NULL, "-drive",
-                           "if=ide,index=3,media=cdrom", NULL };
-    struct t_opts o = { .ram_size = FZ_RAM_BYTES, .gm_buckets = 8, .argv = argv };
+                           "if=ide,index=3,media=cdrom",
+                           "-device", "VGA,vgamem_mb=8",
+                           "-device", "e1000,netdev=n0,mac=00:16:3e:00:00:01",
+                           "-netdev", netdev, NULL };
+    struct t_opts o = { .ram_size = FZ_RAM_BYTES, .gm_buckets = 8,
+                        .argv = argv };
     struct t_machine *t;
 
     fuzz_quiet();
     fuzz_images();
+    fuzz_net(netdev, sizeof(netdev));
     argv[5] = fzb.opt_disk;
     argv[7] = fzb.opt_cd;
     t = t_machine_new(&o);
@@ -305,6 +331,16 @@ fz_gpa(struct fz *f)
         return (uint64_t)(v % (FZ_DESC_PAGES * 4096u));
     }
     return (uint64_t)(v & 0x3fffffffu) << 2;
+}
+
+/* Run what has completed so far, without waiting (t_settle waits). */
+static void
+fuzz_poll(struct t_machine *t)
+{
+    for (unsigned int i = 0; i < 4; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        dm_run_posted(t->dm);
+    }
 }
 
 static void
@@ -407,6 +443,19 @@ op_string(struct t_machine *t, struct fz *f, enum fz_op op)
     }
 }
 
+/* A frame from the wire (the NIC's receive path). */
+static void
+op_net_rx(struct t_machine *t, struct fz *f)
+{
+    uint8_t frame[1600];
+    size_t len = fz_u16(f) % sizeof(frame);
+
+    len = fz_bytes(f, frame, len);
+    if (fzb.peer > 0 && send(fzb.peer, frame, len, MSG_DONTWAIT) >= 0) {
+        fuzz_poll(t);
+    }
+}
+
 static void
 op_buf(struct t_machine *t, struct fz *f)
 {
@@ -419,15 +468,6 @@ op_buf(struct t_machine *t, struct fz *f)
     }
 }
 
-/* Run what has completed so far, without waiting (t_settle waits). */
-static void
-fuzz_poll(struct t_machine *t)
-{
-    for (unsigned int i = 0; i < 4; i++) {
-        g_main_context_iteration(NULL, FALSE);
-        dm_run_posted(t->dm);
-    }
-}
 
 static void
 fuzz_one_op(struct t_machine *t, struct fz *f)
@@ -461,6 +501,9 @@ fuzz_one_op(struct t_machine *t, struct fz *f)
         break;
     case FZ_BUF:
         op_buf(t, f);
+        break;
+    case FZ_NET_RX:
+        op_net_rx(t, f);
         break;
     default:
         fuzz_poll(t);

@@ -8,8 +8,9 @@
  *  - struct fz: reads the fuzzer's bytes as little-endian fields; reads
  *    past the end give zeros, so every input is a valid program;
  *  - fuzz_machine(): the whole board (-machine xenfv, a disk at hda, a CD
- *    at hdc, an empty CD at hdd) with every PCI function's BARs placed and
- *    decoding as hvmloader leaves them, on fresh images each time;
+ *    at hdc, an empty CD at hdd, VGA, an e1000 on a socket pair whose far
+ *    end the fuzzer writes frames to) with every PCI function's BARs placed
+ *    and decoding as hvmloader leaves them, on fresh images each time;
  *  - fuzz_guest_ops(): a structure-aware guest: port and MMIO accesses at
  *    every width aimed at what the board decodes (found by scanning the
  *    address maps, so a new device is covered without changes here), PCI

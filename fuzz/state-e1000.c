@@ -1,0 +1,6 @@
+/* The e1000 record through check() and load(), then guest operations. */
+#include <stdlib.h>
+
+#include "fuzz/fuzz.h"
+
+FUZZ_STATE_TARGET("e1000")

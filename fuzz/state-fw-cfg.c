@@ -1,0 +1,6 @@
+/* The fw_cfg record through check() and load(), then guest operations. */
+#include <stdlib.h>
+
+#include "fuzz/fuzz.h"
+
+FUZZ_STATE_TARGET("fw_cfg")
