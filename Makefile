@@ -143,7 +143,8 @@ FW_PURE += bios-info
 FW_GEN := $(O)/firmware/gen
 FW_HOST_OBJS := $(addprefix $(O)/firmware/host/,$(addsuffix .o,$(FW_PURE)))
 FW_ASL := $(FW_DIR)/dsdt.asl $(FW_DIR)/links.asl $(FW_DIR)/isa.asl
-FW_HEX := $(FW_GEN)/dsdt.hex $(FW_GEN)/ssdt_s3.hex $(FW_GEN)/ssdt_s4.hex
+FW_HEX := $(FW_GEN)/dsdt.hex $(FW_GEN)/ssdt_s3.hex $(FW_GEN)/ssdt_s4.hex \
+          $(FW_GEN)/ssdt_vgid.hex
 TEST_OBJS += tests/test-hvmloader.o
 TEST_OBJS += tests/test-fw-cfg.o
 TEST_OBJS += tests/test-e1000.o

@@ -331,8 +331,14 @@ acpi_cfg(unsigned vcpus, uint32_t low, uint64_t high)
         .dsdt = hvmdm_dsdt_aml, .dsdt_len = hvmdm_dsdt_aml_len,
         .ssdt_s3 = hvmdm_ssdt_s3_aml, .ssdt_s3_len = hvmdm_ssdt_s3_aml_len,
         .ssdt_s4 = hvmdm_ssdt_s4_aml, .ssdt_s4_len = hvmdm_ssdt_s4_aml_len,
+        .ssdt_vgid = hvmdm_ssdt_vgid_aml,
+        .ssdt_vgid_len = hvmdm_ssdt_vgid_aml_len,
     };
 
+    if (vcpus == 8) {
+        c.vm_gen_id[0] = 0x0123456789abcdefull;
+        c.vm_gen_id[1] = 0xfedcba9876543210ull;
+    }
     return c;
 }
 
@@ -505,7 +511,7 @@ iasl_check_config(unsigned vcpus, uint32_t low, uint64_t high)
 {
     static const char *const names[] = { "facp", "apic", "hpet", "waet",
                                          "dsdt", "rsdt", "xsdt", "ssdt-s3",
-                                         "ssdt-s4" };
+                                         "ssdt-s4", "ssdt-vgid" };
     struct fw_area a = area_new();
     struct acpi_config c = acpi_cfg(vcpus, low, high);
     struct acpi_result r;
@@ -516,7 +522,7 @@ iasl_check_config(unsigned vcpus, uint32_t low, uint64_t high)
 
     T_ASSERT(dir);
     T_EQ(acpi_build(&a, &c, &r), 0);
-    T_EQ(acpi_walk(&a, &r), c.s3 ? 6 : 4);
+    T_EQ(acpi_walk(&a, &r), (c.s3 ? 6 : 4) + (vcpus == 8));
     all[0] = r.fadt;
     all[1] = r.madt;
     all[2] = r.hpet;
@@ -526,6 +532,12 @@ iasl_check_config(unsigned vcpus, uint32_t low, uint64_t high)
     all[6] = r.xsdt;
     all[7] = r.ssdt[0];
     all[8] = r.ssdt[1];
+    all[9] = r.ssdt[2];
+    if (vcpus == 8) {
+        T_EQ(rd64(at(&a, r.vm_gen_id)), c.vm_gen_id[0]);
+        T_EQ(rd64(at(&a, r.vm_gen_id) + 8), c.vm_gen_id[1]);
+        T_EQ(r.vm_gen_id & 15, 0);
+    }
     for (i = 0; i < G_N_ELEMENTS(names); i++) {
         if (all[i]) {
             log = iasl_decode(dir, names[i], at(&a, all[i]));

@@ -464,6 +464,28 @@ build_rsdp(struct fw_area *a, struct acpi_result *r)
     return 0;
 }
 
+/* The generation ID (16 bytes, 8-aligned) and its SSDT, patched. */
+static struct acpi_header *
+build_vgid(struct fw_area *a, const struct acpi_config *c,
+           struct acpi_result *r)
+{
+    uint8_t *id = fw_alloc(a, 16, 16);
+    struct acpi_header *h = fw_alloc(a, c->ssdt_vgid_len, 16);
+
+    if (!id || !h || c->ssdt_vgid_len < sizeof(*h)) {
+        return NULL;
+    }
+    memcpy(id, c->vm_gen_id, 16);
+    r->vm_gen_id = fw_phys(a, id);
+    memcpy(h, c->ssdt_vgid, c->ssdt_vgid_len);
+    if (aml_patch_name((uint8_t *)h, c->ssdt_vgid_len, "VGIA",
+                       r->vm_gen_id) != 1) {
+        return NULL;
+    }
+    header_sum(h);
+    return h;
+}
+
 /* The optional SSDTs; their addresses are appended to t. */
 static int
 build_ssdts(struct fw_area *a, const struct acpi_config *c,
@@ -484,6 +506,13 @@ build_ssdts(struct fw_area *a, const struct acpi_config *c,
             return -1;
         }
         t[(*n)++] = r->ssdt[1] = fw_phys(a, h);
+    }
+    if (c->vm_gen_id[0] || c->vm_gen_id[1]) {
+        h = build_vgid(a, c, r);
+        if (!h) {
+            return -1;
+        }
+        t[(*n)++] = r->ssdt[2] = fw_phys(a, h);
     }
     return 0;
 }

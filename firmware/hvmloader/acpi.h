@@ -38,12 +38,17 @@ struct acpi_config {
     uint32_t dsdt_len;
     const uint8_t *ssdt_s3, *ssdt_s4;
     uint32_t ssdt_s3_len, ssdt_s4_len;
+    /* VM generation ID (platform/generation-id); 0 and 0: none. */
+    uint64_t vm_gen_id[2];
+    const uint8_t *ssdt_vgid;
+    uint32_t ssdt_vgid_len;
 };
 
 /* Where the tables went (guest-physical), for the info block and tests. */
 struct acpi_result {
     uint32_t rsdp, rsdt, xsdt, fadt, facs, dsdt, madt, hpet, waet;
-    uint32_t ssdt[2];
+    uint32_t ssdt[3];
+    uint32_t vm_gen_id;     /* the 16-byte ID, for Xen's parameter */
 };
 
 int acpi_build(struct fw_area *a, const struct acpi_config *c,
@@ -63,8 +68,8 @@ int aml_patch_name(uint8_t *aml, uint32_t len, const char *name,
 
 /* The AML of dsdt.asl and the SSDTs, from iasl (aml.c). */
 extern const uint8_t *const hvmdm_dsdt_aml, *const hvmdm_ssdt_s3_aml,
-    *const hvmdm_ssdt_s4_aml;
+    *const hvmdm_ssdt_s4_aml, *const hvmdm_ssdt_vgid_aml;
 extern const uint32_t hvmdm_dsdt_aml_len, hvmdm_ssdt_s3_aml_len,
-    hvmdm_ssdt_s4_aml_len;
+    hvmdm_ssdt_s4_aml_len, hvmdm_ssdt_vgid_aml_len;
 
 #endif

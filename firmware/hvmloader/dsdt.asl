@@ -8,8 +8,9 @@
  * xen-dm-interface.md 5.1, 5.2): i440FX host bridge 00:00.0 with the PCI
  * root, PIIX3 00:01.0 with the PIRQ links and the ISA devices (PIC, PIT,
  * RTC, speaker port, i8042 keyboard and mouse, COM1/COM2 when present),
- * PIIX3 IDE 00:01.1, PIIX4 PM 00:01.3 and its fixed I/O, one processor
- * device per possible vCPU.
+ * PIIX3 IDE 00:01.1, PIIX4 PM 00:01.3 and its fixed I/O, the fixed ports
+ * of the Xen platform device and fw_cfg, one processor device per
+ * possible vCPU. The VGA and the platform device are plain PCI functions.
  */
 DefinitionBlock ("", "DSDT", 2, "HVMDM", "HVMDM", 0x00000001)
 {
@@ -158,6 +159,10 @@ DefinitionBlock ("", "DSDT", 2, "HVMDM", "HVMDM", 0x00000001)
                 IO (Decode16, 0x04D0, 0x04D0, 0x01, 0x02)
                 /* Fast A20 and reset (port 92h). */
                 IO (Decode16, 0x0092, 0x0092, 0x01, 0x01)
+                /* Xen platform device's fixed ports (unplug protocol). */
+                IO (Decode16, 0x0010, 0x0010, 0x01, 0x10)
+                /* fw_cfg (direct kernel boot only). */
+                IO (Decode16, 0x0510, 0x0510, 0x01, 0x02)
                 /* IOAPIC and HPET. */
                 Memory32Fixed (ReadOnly, 0xFEC00000, 0x00001000)
             })

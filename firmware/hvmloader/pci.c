@@ -30,6 +30,7 @@
  * address port is only written when it changes.
  */
 static uint32_t cf8_last;
+static unsigned cf8_writes, cfc_accesses;  /* for the log */
 
 static void
 pci_select(unsigned devfn, unsigned reg)
@@ -39,7 +40,9 @@ pci_select(unsigned devfn, unsigned reg)
     if (a != cf8_last) {
         outl(0xcf8, a);
         cf8_last = a;
+        cf8_writes++;
     }
+    cfc_accesses++;
 }
 
 static uint32_t
@@ -299,5 +302,6 @@ pci_setup(struct loader *l)
                         pci_read16(devfn, PCI_COMMAND) | s.cmd[devfn]);
         }
     }
-    printf("PCI hole 0x%x-0x%x\n", l->pci.mem_start, PCI_HOLE_END);
+    printf("PCI hole 0x%x-0x%x; %u config accesses, %u address writes\n",
+           l->pci.mem_start, PCI_HOLE_END, cfc_accesses, cf8_writes);
 }

@@ -26,6 +26,27 @@ xs_flag(struct loader *l, const char *key, bool def)
     return strcmp(buf, "0") != 0;
 }
 
+/* platform/generation-id: "LOW:HIGH", two decimal 64-bit halves. */
+static void
+vm_gen_id_read(struct loader *l, uint64_t id[2])
+{
+    char buf[48], *colon;
+
+    id[0] = id[1] = 0;
+    if (xenbus_read(&l->xb, "platform/generation-id", buf, sizeof(buf))) {
+        return;
+    }
+    for (colon = buf; *colon && *colon != ':'; colon++) {
+    }
+    if (!*colon) {
+        return;
+    }
+    *colon = 0;
+    if (!fw_strtou64(buf, &id[0]) || !fw_strtou64(colon + 1, &id[1])) {
+        id[0] = id[1] = 0;
+    }
+}
+
 static void
 acpi_setup(struct loader *l)
 {
@@ -43,6 +64,9 @@ acpi_setup(struct loader *l)
     };
     struct acpi_result r;
 
+    vm_gen_id_read(l, c.vm_gen_id);
+    c.ssdt_vgid = hvmdm_ssdt_vgid_aml;
+    c.ssdt_vgid_len = hvmdm_ssdt_vgid_aml_len;
     if (c.pci_high_end == c.pci_high_start) {
         c.pci_high_start = c.pci_high_end = 0;
     }
@@ -50,6 +74,9 @@ acpi_setup(struct loader *l)
         panic("ACPI tables do not fit in %u KiB", TABLES_SIZE >> 10);
     }
     l->rsdp = r.rsdp;
+    if (r.vm_gen_id) {
+        xen_set_param(HVM_PARAM_VM_GENERATION_ID_ADDR, r.vm_gen_id);
+    }
     acpi_enable_sci();
     xen_set_param(HVM_PARAM_ACPI_IOPORTS_LOCATION, 1);
     printf("ACPI tables: RSDP at 0x%x (HPET %s, COM mask %x, S3 %u)\n",

@@ -16,6 +16,7 @@
 #define HVM_PARAM_STORE_EVTCHN          2
 #define HVM_PARAM_HPET_ENABLED          11
 #define HVM_PARAM_ACPI_IOPORTS_LOCATION 19
+#define HVM_PARAM_VM_GENERATION_ID_ADDR 34
 #define HVM_PARAM_VM86_TSS_SIZED        37
 
 /* Install the hypercall page; returns Xen's version (major << 16 | minor). */
