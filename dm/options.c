@@ -1355,18 +1355,12 @@ dev_usb_hid(struct parse_ctx *c, struct dm_opts *o, const char *driver)
  * implement the display, the NIC and the platform device update these
  * (and the rows below) as their features land.
  */
-#define WORKS_CONSOLE "the serial console works: serial=\"pty\" and " \
-    "xl console"
-#define NOT_YET_NIC "the e1000 NIC is not emulated yet: the guest has no " \
-    "network card"
+#define WORKS_CONSOLE "VNC works: vnc=1 in the domain config, then " \
+    "xl vncviewer"
 #define NOT_YET_USB "USB is not emulated yet: the guest has no USB " \
     "controller, tablet, mouse or keyboard (the PS/2 ones work)"
-#define NOT_YET_VNC "VNC is not implemented yet: no VNC server listens (" \
-    WORKS_CONSOLE ")"
 #define NOT_YET_SDL "SDL is not implemented yet: no window opens (" \
     WORKS_CONSOLE ")"
-#define NOT_YET_KEYMAP "keymaps apply to the VNC server, which is not " \
-    "implemented yet"
 #define NO_USB2 "USB 2.0/3.0 controllers are not emulated; remove " \
     "usbversion= and usbdevice= from the domain config"
 #define NO_SCSI "SCSI is not emulated; name the disk hdX (not sdX) in the " \
@@ -1374,13 +1368,10 @@ dev_usb_hid(struct parse_ctx *c, struct dm_opts *o, const char *driver)
 #define NO_SPICE "SPICE is not supported; remove spice= from the domain " \
     "config (" WORKS_CONSOLE ")"
 
-/*
- * Until e1000 is emulated, the other NIC models are accepted the same way
- * (no network card); once it is, they become refusals naming it.
- */
+/* The other NIC models (libxl's default is rtl8139): e1000 instead. */
 #define NIC_OTHER(m)                                                    \
-    { { "-device", m, DM_OPT_WARN, "NIC model " m " is not emulated: the " \
-        "guest has no network card", NULL,                              \
+    { { "-device", m, DM_OPT_REFUSED, "NIC model " m " is not emulated; " \
+        "use model=e1000 in the vif spec", NULL,                        \
         "-device " m ",id=nic0,netdev=net0,mac=00:16:3e:00:00:01 "       \
         "-netdev type=tap,id=net0" }, dev_nic }
 #define SOUND(m)                                                        \
@@ -1405,7 +1396,7 @@ static const struct device_def device_defs[] = {
         "-drive if=none,readonly=on,id=ide-5632 "
         "-device ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0" },
       dev_ide },
-    { { "-device", "e1000", DM_OPT_WARN, NOT_YET_NIC,
+    { { "-device", "e1000", DM_OPT_IMPLEMENTED, NULL,
         "e1000,netdev=ID[,mac=M]  Intel 82540EM NIC",
         "-device e1000,id=nic0,netdev=net0,mac=00:16:3e:00:00:01 "
         "-netdev type=tap,id=net0" }, dev_nic },
@@ -1427,8 +1418,8 @@ static const struct device_def device_defs[] = {
         "usb-mouse  USB mouse", "-device usb-mouse" }, dev_usb_hid },
     { { "-device", "usb-kbd", DM_OPT_WARN, NOT_YET_USB,
         "usb-kbd  USB keyboard", "-device usb-kbd" }, dev_usb_hid },
-    REFUSE_DEV("qxl-vga", "QXL is not emulated; remove vga=\"qxl\" from "
-               "the domain config (" WORKS_CONSOLE ")"),
+    REFUSE_DEV("qxl-vga", "QXL is not emulated; use vga=\"stdvga\" in the "
+               "domain config"),
     NIC_OTHER("rtl8139"), NIC_OTHER("ne2k_pci"), NIC_OTHER("pcnet"),
     NIC_OTHER("i82550"), NIC_OTHER("i82551"), NIC_OTHER("i82557b"),
     NIC_OTHER("i82559er"), NIC_OTHER("e1000e"), NIC_OTHER("vmxnet3"),
@@ -1536,7 +1527,7 @@ opt_version(struct parse_ctx *c, const char *arg)
 static const struct dm_opt_row value_rows[] = {
     { "-vnc", "none", DM_OPT_IMPLEMENTED, NULL, "none  no VNC server",
       "-vnc none" },
-    { "-vnc", "*", DM_OPT_WARN, NOT_YET_VNC,
+    { "-vnc", "*", DM_OPT_IMPLEMENTED, NULL,
       "HOST:DISPLAY[,password=on][,to=N]  VNC server",
       "-vnc 127.0.0.1:0,password=on,to=99" },
     { "-display", "none", DM_OPT_IMPLEMENTED, NULL, "none  no local display",
@@ -1633,7 +1624,7 @@ static const struct opt_def opt_defs[] = {
         opt_name),
     OPT("-vnc", NULL, "-vnc none", true, opt_vnc),
     OPT("-display", NULL, "-display none", true, opt_display),
-    OPT_WARN("-k", NOT_YET_KEYMAP, "KEYMAP  VNC keymap (en-us)",
+    OPT("-k", "KEYMAP  VNC keymap (en-us)",
         "-k de", true, opt_keymap),
     OPT("-serial",
         "pty|null|none|stdio|file:PATH|unix:PATH|chardev:ID  COM1-4",

@@ -328,7 +328,7 @@ T_TEST(options_drive_default_index)
 T_TEST(options_device_errors)
 {
     expect_error(ARGS("-device", "qxl-vga,vram_size_mb=64"),
-                 "remove vga=\"qxl\"");
+                 "use vga=\"stdvga\"");
     expect_error(ARGS("-device", "lsi53c895a"), "hdX (not sdX)");
     expect_error(ARGS("-device", "nec-usb-xhci,id=usb"), "usbversion=");
     expect_error(ARGS("-device", "intel-hda"), "soundhw=");
