@@ -73,7 +73,14 @@
 #define KIB                     1024ull
 #define MIB                     (1024 * KIB)
 
-/* State, also the saved record (version 1). */
+/*
+ * State, also the saved record (version 1). check() enforces: index and
+ * ext_index within CMOS_INDEX_MASK (inside both banks); the bytes Xen's
+ * RTC owns (ram[0, CMOS_XEN_RTC_SIZE)) zero; reserved bytes zero.
+ * Property, held by fuzz/state-cmos.c: any record check() accepts, loaded
+ * and then driven by any guest I/O, is memory safe and terminates, and
+ * what the device then saves passes check() again.
+ */
 struct cmos_regs {
     uint8_t ram[CMOS_SIZE];         /* 0-13 are Xen's and stay 0 here */
     uint8_t ext[CMOS_SIZE];         /* upper bank, 0x72/0x73 */

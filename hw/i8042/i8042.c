@@ -78,7 +78,16 @@
 
 #define I8042_RAM_SIZE      32
 
-/* Controller state, also the saved record (version 1): bytes only. */
+/*
+ * Controller state, also the saved record (version 1): bytes only. check()
+ * enforces: status only the stored bits, AUXB only with OBF; the command
+ * byte (ram[0]) within its mask; the output port with its status bits
+ * clear and the reset line high; a pending command one that takes a data
+ * byte (an index into the command table); xlate_f0 boolean; reserved zero.
+ * Property, held by fuzz/state-i8042.c: any record check() accepts, loaded
+ * and then driven by any guest I/O, is memory safe and terminates, and
+ * what the device then saves passes check() again.
+ */
 struct i8042_regs {
     uint8_t ram[I8042_RAM_SIZE];    /* ram[0] is the command byte */
     uint8_t status;                 /* I8042_STR_STORED bits */

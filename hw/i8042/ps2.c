@@ -39,7 +39,16 @@ struct ps2_queue {
     uint8_t count;
 };
 
-/* Keyboard state, also the saved record (version 1): bytes only. */
+/*
+ * Keyboard state, also the saved record (version 1): bytes only. check()
+ * enforces: both queues valid (head and count inside their buffers); a
+ * pending command one that takes a parameter; scan code set 1 or 2; LEDs
+ * <= 7; typematic <= 7fh; booleans 0 or 1; the repeat key and every pressed
+ * key present in the set 2 table (indexes into it stay inside).
+ * Property, held by fuzz/state-ps2-kbd.c: any record check() accepts, loaded
+ * and then driven by any guest I/O, is memory safe and terminates, and
+ * what the device then saves passes check() again.
+ */
 struct ps2_kbd_regs {
     struct ps2_queue in;        /* scan codes */
     struct ps2_queue reply;     /* command replies */
@@ -64,7 +73,16 @@ struct ps2_kbd {
     struct ps2_kbd_regs r;
 };
 
-/* Mouse state, also the saved record (version 1, counters little endian). */
+/*
+ * Mouse state, also the saved record (version 1, counters little endian).
+ * check() enforces: both queues valid; a pending command one that takes a
+ * parameter; device ID 0, 3 or 4; resolution <= 3; a sample rate the
+ * device accepts; button bits <= 1fh; booleans 0 or 1; padding zero;
+ * movement counters within their range.
+ * Property, held by fuzz/state-ps2-mouse.c: any record check() accepts, loaded
+ * and then driven by any guest I/O, is memory safe and terminates, and
+ * what the device then saves passes check() again.
+ */
 struct ps2_mouse_regs {
     struct ps2_queue in;        /* movement packets */
     struct ps2_queue reply;     /* command replies */

@@ -262,7 +262,7 @@ bm_blk_cb(void *opaque, long ret)
     bm_finish(r, ret);
 }
 
-/* ---- the bounce buffer, a piece at a time --------------------------------- */
+/* ---- the bounce buffer, a piece at a time ------------------------------ */
 
 static void bm_bounce_next(struct bm_req *r);
 

@@ -64,9 +64,10 @@ static const struct {
  * load() then checks the record against the live drive: a record of a
  * different device type resets the drive, and one that needs a medium
  * (block DMA, or PIO that continues with a block request) on a drive
- * without one resets it too. The fuzz target fuzz/fuzz-state-ide.c holds
- * the property: any record check() accepts, loaded, then driven by any
- * guest I/O, is memory safe and terminates.
+ * without one resets it too. The fuzz target fuzz/state-ide.c holds the
+ * property: any record check() accepts, loaded, then driven by any guest
+ * I/O, is memory safe and terminates, and what the device then saves
+ * passes check() again.
  */
 struct ide_drive_rec {
     uint8_t kind, phase, end, dma;

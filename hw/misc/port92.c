@@ -29,7 +29,13 @@
 #define PORT92_A20          0x02    /* alternate A20 gate */
 #define PORT92_MASK         0x03    /* bits 7:2 reserved, read 0 */
 
-/* State, also the saved record (version 1). */
+/*
+ * State, also the saved record (version 1). check() enforces: port_a only
+ * PORT92_MASK bits (fast A20, fast reset); reserved bytes zero.
+ * Property, held by fuzz/state-port92.c: any record check() accepts, loaded
+ * and then driven by any guest I/O, is memory safe and terminates, and
+ * what the device then saves passes check() again.
+ */
 struct port92_regs {
     uint8_t port_a;
     uint8_t reserved[7];

@@ -46,6 +46,14 @@ struct i440fx {
     struct dm_dev dev;
 };
 
+/*
+ * The saved record (version 1): the PCI function's state only; check() is
+ * pci_dev_state_check (vendor and device ID, booleans, reserved zero;
+ * config bytes re-masked on load).
+ * Property, held by fuzz/state-i440fx.c: any record check() accepts, loaded
+ * and then driven by any guest I/O, is memory safe and terminates, and
+ * what the device then saves passes check() again.
+ */
 struct i440fx_rec {
     struct pci_dev_state pci;
 };

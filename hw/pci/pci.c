@@ -44,7 +44,13 @@ struct pci_bus {
     struct dm_dev dev;
 };
 
-/* The saved record of the bus itself: the CONFIG_ADDRESS latch. */
+/*
+ * The saved record of the bus itself: the CONFIG_ADDRESS latch. check()
+ * enforces: only the bits PCI_CONFADD_MASK keeps; reserved zero.
+ * Property, held by fuzz/state-pci-bus.c: any record check() accepts, loaded
+ * and then driven by any guest I/O, is memory safe and terminates, and
+ * what the device then saves passes check() again.
+ */
 struct pci_bus_rec {
     uint32_t config_address;
     uint32_t reserved;

@@ -56,6 +56,15 @@ struct piix3 {
     struct dm_dev dev;
 };
 
+/*
+ * The saved record (version 1). check() enforces: the PCI function's state
+ * (pci_dev_state_check: this vendor and device ID, boolean INTx level and
+ * presence, reserved bytes zero; config bytes are re-masked on load by
+ * the write masks); RC only the SRST bit; reserved bytes zero.
+ * Property, held by fuzz/state-piix3.c: any record check() accepts, loaded
+ * and then driven by any guest I/O, is memory safe and terminates, and
+ * what the device then saves passes check() again.
+ */
 struct piix3_rec {
     struct pci_dev_state pci;
     uint8_t rc;

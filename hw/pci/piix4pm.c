@@ -84,6 +84,14 @@ struct piix4pm {
     struct dm_dev dev;
 };
 
+/*
+ * The saved record (version 1). check() enforces: PMCNTRL within its write
+ * mask; s3_pending boolean; reserved bytes zero; the PCI function's state
+ * (pci_dev_state_check).
+ * Property, held by fuzz/state-piix4pm.c: any record check() accepts, loaded
+ * and then driven by any guest I/O, is memory safe and terminates, and
+ * what the device then saves passes check() again.
+ */
 struct piix4pm_rec {
     struct pci_dev_state pci;
     uint16_t pmcntrl;

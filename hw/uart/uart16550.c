@@ -662,7 +662,16 @@ uart_reset(void *opaque)
 #define UART_ST_TIMEOUT_ARMED    0x04
 #define UART_ST_FLAGS            0x07
 
-/* Saved state, version 1: every field one byte, so no byte order. */
+/*
+ * Saved state, version 1: every field one byte, so no byte order. check()
+ * enforces: rx_count and tx_count within the FIFO in use (16 with FCR.FE,
+ * else 1), which bounds every FIFO index; IER, FCR and MCR within their
+ * masks; lsr_err only LSR error bits; MSR's inputs as MCR's loopback wiring
+ * gives them; flags known; reserved bytes zero.
+ * Property, held by fuzz/state-uart.c: any record check() accepts, loaded
+ * and then driven by any guest I/O, is memory safe and terminates, and
+ * what the device then saves passes check() again.
+ */
 struct uart_state {
     uint8_t rx_data[UART_FIFO_LEN];     /* RCVR FIFO, oldest first */
     uint8_t tx_data[UART_FIFO_LEN];     /* XMIT FIFO, oldest first */
