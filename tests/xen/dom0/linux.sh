@@ -164,13 +164,14 @@ linux_wait_gone()
 
 linux_boot_metrics()
 {
-    linux_metric_at linux_init "^I.?$"
+    linux_metric_at "linux_init_$1" "^I.?$"
     linux_metric_at "linux_disk_$1" "^DISK "
     w=$?
     x0=$(xen_time "$XEN_MARKER" last)
     x1=$(xen_time "^\(d$DOMID\).*Booting from ROM")
     if [ -n "$x0" ] && [ -n "$x1" ]; then
-        metric "$dm" linux_rom "$(awk "BEGIN { printf \"%.2f\", $x1 - $x0 }")"
+        metric "$dm" "linux_rom_$1" \
+            "$(awk "BEGIN { printf \"%.2f\", $x1 - $x0 }")"
     fi
     return $w
 }

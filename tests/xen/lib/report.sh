@@ -132,14 +132,15 @@ report_table()
                "destroy_xl:xl destroy duration" \
                "destroy_dm_exit:device model exit after xl destroy" \
                "rss_kb:device model VmRSS in dom0 (kB)" \
-               "linux_rom:Linux: xl create -> linuxboot ROM (Xen console)" \
-               "linux_init:Linux: xl create -> guest /init (last guest)" \
+               "linux_rom_emu:Linux emu: xl create -> linuxboot ROM (Xen)" \
+               "linux_init_emu:Linux emu: xl create -> guest /init" \
                "linux_disk_emu:Linux emu: xl create -> sda ready" \
                "linux_end_emu:Linux emu: xl create -> checks done" \
                "linux_off_emu:Linux emu: xl create -> poweroff (S5) done" \
                "emu_rd_kbs:Linux emu: sda seq read kB/s (ata_piix DMA)" \
                "emu_wr_kbs:Linux emu: sda seq write kB/s (ata_piix DMA)" \
                "rss_kb_linux_emu:Linux emu: device model VmRSS (kB)" \
+               "linux_init_pv:Linux pv: xl create -> guest /init" \
                "linux_disk_pv:Linux pv: xl create -> xvda connected" \
                "linux_end_pv:Linux pv: xl create -> checks done" \
                "linux_off_pv:Linux pv: xl create -> poweroff (S5) done" \
