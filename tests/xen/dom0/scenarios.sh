@@ -579,7 +579,10 @@ run_cdrom()
 # loop / ticks4 * 4 * 54925401 ns / 10000 = loop * 2197016 / ticks4 / 100.
 round_trip_scenario()
 {
-    t=$(wait_text "$DIR/serial" "^RTT" "$T_STEP" "$DOMID")
+    # The whole line: the guest prints it a character (a round trip) at a
+    # time.
+    t=$(wait_text "$DIR/serial" "^RTT ([0-9A-F]{16} [0-9A-F]{16}|BAD)" \
+        "$T_STEP" "$DOMID")
     w=$?
     if [ "$w" != 0 ]; then
         result "$dm" round-trip FAIL "$(wait_failure "$w" "the RTT line")"
