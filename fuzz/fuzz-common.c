@@ -600,6 +600,34 @@ fuzz_enc_ins(GByteArray *s, uint16_t port, unsigned int size, uint32_t gpa,
 }
 
 void
+fuzz_enc_mmio_w(GByteArray *s, uint64_t addr, unsigned int size,
+                uint32_t val)
+{
+    unsigned int i;
+
+    for (i = 0; i < fzb.nmmio; i++) {
+        if (addr >= fzb.mmio[i].base &&
+            addr - fzb.mmio[i].base < fzb.mmio[i].len) {
+            break;
+        }
+    }
+    enc(s, FZ_MMIO_W, 1);
+    enc(s, i < fzb.nmmio ? i : 0xff, 1);
+    enc(s, i < fzb.nmmio ? addr - fzb.mmio[i].base : addr - 0xf0000000ull,
+        4);
+    enc(s, enc_size(size), 1);
+    enc(s, val, 8);
+}
+
+void
+fuzz_enc_net_rx(GByteArray *s, const void *frame, uint16_t len)
+{
+    enc(s, FZ_NET_RX, 1);
+    enc(s, len, 2);
+    g_byte_array_append(s, frame, len);
+}
+
+void
 fuzz_enc_settle(GByteArray *s)
 {
     enc(s, FZ_SETTLE, 1);

@@ -13,6 +13,8 @@
 #define FZ_CDB      0x3000u
 
 static uint16_t fz_bm;          /* the IDE bus master's I/O BAR */
+static uint32_t fz_nic;         /* the e1000's register BAR */
+static uint32_t fz_lfb;         /* the VGA's frame buffer BAR */
 
 static void
 enc_outs(GByteArray *s, uint16_t port, unsigned int size, uint32_t gpa,
@@ -148,6 +150,81 @@ seed_platform(GByteArray *s)
     }
 }
 
+/* Linux e1000_configure_tx/rx: rings, a frame out, a frame in. */
+static void
+seed_e1000(GByteArray *s)
+{
+    uint32_t txd[4] = { 0x5000, 0, 60 | 0x0b000000u, 0 };
+    uint32_t rxd[4] = { 0x7000, 0, 0, 0 };
+    static const uint8_t frame[64] = { 0x00, 0x16, 0x3e, 0, 0, 1,
+                                       0x02, 0, 0, 0, 0, 2, 0x08, 0x00 };
+    static const uint32_t regs[][2] = {
+        { 0x0000, 0x04000000 }, { 0x00d0, 0x9d }, { 0x3800, 0x4000 },
+        { 0x3804, 0 }, { 0x3808, 128 }, { 0x3810, 0 }, { 0x3818, 0 },
+        { 0x0400, 0x010400fa }, { 0x2800, 0x6000 }, { 0x2804, 0 },
+        { 0x2808, 128 }, { 0x2810, 0 }, { 0x2818, 7 },
+        { 0x0100, 0x0400801a }, { 0x3818, 1 },
+    };
+
+    fuzz_enc_ram(s, 0x4000, txd, sizeof(txd));
+    fuzz_enc_ram(s, 0x6000, rxd, sizeof(rxd));
+    for (unsigned int i = 0; i < G_N_ELEMENTS(regs); i++) {
+        fuzz_enc_mmio_w(s, fz_nic + regs[i][0], 4, regs[i][1]);
+    }
+    fuzz_enc_settle(s);
+    fuzz_enc_net_rx(s, frame, sizeof(frame));
+    fuzz_enc_settle(s);
+}
+
+/* A VBE mode through the Bochs ports, pixels, and a legacy mode 12h. */
+static void
+seed_vga(GByteArray *s)
+{
+    static const uint16_t dispi[][2] = {
+        { 4, 0 }, { 1, 640 }, { 2, 480 }, { 3, 32 }, { 4, 0x41 },
+    };
+
+    for (unsigned int i = 0; i < G_N_ELEMENTS(dispi); i++) {
+        fuzz_enc_out(s, 0x1ce, 2, dispi[i][0]);
+        fuzz_enc_out(s, 0x1cf, 2, dispi[i][1]);
+    }
+    fuzz_enc_mmio_w(s, fz_lfb, 4, 0x00ff00ff);
+    fuzz_enc_mmio_w(s, fz_lfb + 640 * 4 * 100, 4, 0x12345678);
+    fuzz_enc_out(s, 0x1ce, 2, 4);
+    fuzz_enc_out(s, 0x1cf, 2, 0);
+    fuzz_enc_out(s, 0x3c2, 1, 0xe3);
+    fuzz_enc_out(s, 0x3c4, 2, 0x0f02);
+    fuzz_enc_out(s, 0x3d4, 2, 0x0011);
+    fuzz_enc_out(s, 0x3ce, 2, 0x0205);
+    fuzz_enc_in(s, 0x3da, 1);
+    fuzz_enc_out(s, 0x3c0, 1, 0x30);
+    fuzz_enc_out(s, 0x3c0, 1, 0x01);
+    fuzz_enc_out(s, 0x3c8, 1, 0x00);
+    fuzz_enc_out(s, 0x3c9, 1, 0x3f);
+    fuzz_enc_mmio_w(s, 0xa0000, 1, 0xaa);
+}
+
+/* fw_cfg: signature and file directory by port, then a DMA read. */
+static void
+seed_fw_cfg(GByteArray *s)
+{
+    /* FWCfgDmaAccess, big endian: control (select 0x19, SELECT|READ),
+     * length, address. */
+    static const uint8_t dma[16] = { 0x00, 0x19, 0x00, 0x0a, 0, 0, 0x01, 0,
+                                     0, 0, 0, 0, 0, 0, 0x90, 0x00 };
+
+    fuzz_enc_out(s, 0x510, 2, 0x0000);
+    for (unsigned int i = 0; i < 4; i++) {
+        fuzz_enc_in(s, 0x511, 1);
+    }
+    fuzz_enc_out(s, 0x510, 2, 0x0019);
+    fuzz_enc_ins(s, 0x511, 1, 0x8000, 64);
+    fuzz_enc_ram(s, 0x8800, dma, sizeof(dma));
+    fuzz_enc_out(s, 0x514, 4, 0);
+    fuzz_enc_out(s, 0x518, 4, 0x00880000);       /* 0x8800, big endian */
+    fuzz_enc_settle(s);
+}
+
 static void
 seed_random(GByteArray *s, guint32 seed)
 {
@@ -172,6 +249,15 @@ fuzz_enc_driver_seeds(GPtrArray *seeds)
     GByteArray *s;
 
     fz_bm = (uint16_t)(t_pcicfg_read(t, 0x09, 0x20, 4) & ~3u);
+    for (unsigned int devfn = 0; devfn < 256; devfn++) {
+        uint32_t id = t_pcicfg_read(t, devfn, 0, 4);
+
+        if (id == 0x100e8086) {
+            fz_nic = t_pcicfg_read(t, devfn, 0x10, 4) & ~0xfu;
+        } else if (id == 0x11111234) {
+            fz_lfb = t_pcicfg_read(t, devfn, 0x10, 4) & ~0xfu;
+        }
+    }
     t_machine_free(t);
     g_ptr_array_add(seeds, s = g_byte_array_new());
     seed_ide_pio(s);
@@ -192,6 +278,12 @@ fuzz_enc_driver_seeds(GPtrArray *seeds)
     seed_i8042(s);
     g_ptr_array_add(seeds, s = g_byte_array_new());
     seed_platform(s);
+    g_ptr_array_add(seeds, s = g_byte_array_new());
+    seed_e1000(s);
+    g_ptr_array_add(seeds, s = g_byte_array_new());
+    seed_vga(s);
+    g_ptr_array_add(seeds, s = g_byte_array_new());
+    seed_fw_cfg(s);
     for (guint32 i = 1; i <= 3; i++) {
         g_ptr_array_add(seeds, s = g_byte_array_new());
         seed_random(s, i);

@@ -67,6 +67,9 @@ void fuzz_enc_ram(GByteArray *s, uint32_t gpa, const void *data,
                   uint8_t len);
 void fuzz_enc_ins(GByteArray *s, uint16_t port, unsigned int size,
                   uint32_t gpa, uint16_t count);
+void fuzz_enc_mmio_w(GByteArray *s, uint64_t addr, unsigned int size,
+                     uint32_t val);
+void fuzz_enc_net_rx(GByteArray *s, const void *frame, uint16_t len);
 void fuzz_enc_settle(GByteArray *s);
 /* Driver sequences a real guest runs (IDE, ATAPI, UART, i8042, ...). */
 void fuzz_enc_driver_seeds(GPtrArray *seeds);
