@@ -300,6 +300,8 @@ boot_guest()
     rc=$?
     T_CREATED=$(now)
     DOMID=$(cat "$DIR/domid" 2>/dev/null)
+    # The watcher may lag on a loaded dom0 (a soak showed it): ask directly.
+    [ -n "$DOMID" ] || [ "$rc" != 0 ] || DOMID=$(find_domid "$NAME")
     DMPID=$(dm_pid "$DOMID")
     log "xl create $NAME: rc=$rc domid=${DOMID:-none}" \
         "after $(secs $(( T_CREATED - T0 ))) s"
@@ -347,6 +349,9 @@ cleanup_guest()
 {
     if [ -n "$DOMID" ] && domain_alive "$DOMID"; then
         timeout "$T_STEP" xl destroy "$DOMID" >/dev/null 2>&1
+    elif [ -z "$DOMID" ] && d=$(find_domid "$NAME"); then
+        # Never found in time: do not leave it running into the next one.
+        timeout "$T_STEP" xl destroy "$d" >/dev/null 2>&1
     fi
     kill "$WATCHER" "$STATE_WATCHER" \
         "$(cat "$DIR/dm-watch.pid" 2>/dev/null)" 2>/dev/null
