@@ -27,6 +27,7 @@ linux_guest_config()
 {
     name=$1 dm=$2 kind=$3
     mode=${kind#linux-}
+    mode=${mode#net-}           # linux-net-emu/pv: emu/pv plus a vif
     echo "name = \"$name\""
     echo 'type = "hvm"'
     echo 'memory = 256'
@@ -207,7 +208,10 @@ linux_run_guest()
     sleep 1
     linux_img_results
     why=$(linux_data_check)
-    [ -z "$why" ] && why=$(linux_inventory_check "$mode")
+    [ -z "$why" ] && why=$(linux_inventory_check "${mode#net-}")
+    case $mode in net-*)
+        [ -z "$why" ] && why=$(net_check "${mode#net-}") ;;
+    esac
     if [ -z "$why" ] && [ "$dm" = hvmdm ] && [ "$mode" = pv ] &&
         ! grep -q "xen-platform: unplug .*removed IDE disk 0" \
             "/var/log/xen/qemu-dm-$NAME.log" 2>/dev/null; then
@@ -216,7 +220,10 @@ linux_run_guest()
     if [ -n "$why" ]; then
         result "$dm" "$kind" FAIL "$why"
     else
-        result "$dm" "$kind" PASS "$(linux_summary "$mode")"
+        case $mode in
+        net-*) result "$dm" "$kind" PASS "$(net_summary)" ;;
+        *) result "$dm" "$kind" PASS "$(linux_summary "$mode")" ;;
+        esac
     fi
 }
 

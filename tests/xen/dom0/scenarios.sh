@@ -33,6 +33,7 @@
 . /test/expected
 . /test/guest.sh
 . /test/linux.sh
+. /test/net.sh
 
 IMAGES=/test/images
 WORK=/tmp/work
@@ -777,6 +778,9 @@ for dm in $DMS; do
     want cdrom-boot destroy round-trip xl-tools && run_cdrom "$dm"
     for kind in linux-emu linux-pv linux-hostile; do
         want "$kind" && run_linux "$dm" "$kind"
+    done
+    for kind in linux-net-emu linux-net-pv; do
+        want "$kind" && run_net "$dm" "$kind"
     done
 done
     ROUND=$((ROUND + 1))

@@ -6,6 +6,7 @@ QEMU_XEN=/usr/libexec/xen-qemu-system-i386
 DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
 DOM0_MODULES="$DOM0_MODULES xen-netback xen-blkback tun"
 DOM0_MODULES="$DOM0_MODULES loop"
+DOM0_MODULES="$DOM0_MODULES bridge"
 
 # The newest kernel under /boot that has its modules installed.
 rootfs_kernel_version()
@@ -140,6 +141,8 @@ rootfs_test_files()
     cp "$XEN_TESTS/dom0/linux.sh" "$ROOT/test/" || return 1
     cp "$XEN_TESTS/dom0/block-loop" "$ROOT/test/block-loop" || return 1
     chmod 755 "$ROOT/test/block-loop"
+    cp "$XEN_TESTS/dom0/net.sh" "$XEN_TESTS/dom0/vif-net" "$ROOT/test/" ||
+        return 1
     if [ -d "$BUILD/linux" ]; then
         mkdir -p "$ROOT/test/linux"
         cp "$BUILD/linux/vmlinuz" "$BUILD/linux/initrd.gz" \

@@ -1,0 +1,101 @@
+# The Linux network scenarios, run in dom0 by scenarios.sh (sourced; uses
+# its helpers and tests/xen/dom0/linux.sh):
+#
+#   linux-net-emu  xen_platform_pci=0 and a vif with model=e1000: the
+#                  guest's e1000 driver brings eth0 up through the device
+#                  model's NIC and tap, gets a DHCP lease from dom0's
+#                  udhcpd over xenbr0, pings dom0 and sends it 32 MiB over
+#                  TCP (busybox nc), checked by md5
+#   linux-net-pv   xen_platform_pci=1: the kernel unplugs the emulated NIC
+#                  and xen-netfront carries the same test through netback
+#
+# Both run the disk checks of linux-emu / linux-pv too (same guest).
+
+NET_PORT=5001
+NET_READY=""
+
+net_setup()
+{
+    [ -n "$NET_READY" ] && return 0
+    brctl addbr xenbr0 || return 1
+    ip addr add 10.0.0.1/24 dev xenbr0 || return 1
+    ip link set xenbr0 up || return 1
+    mkdir -p /var/lib/misc
+    : > /var/lib/misc/udhcpd.leases
+    {
+        echo "start 10.0.0.100"
+        echo "end 10.0.0.199"
+        echo "interface xenbr0"
+        echo "lease_file /var/lib/misc/udhcpd.leases"
+        echo "opt subnet 255.255.255.0"
+        echo "opt router 10.0.0.1"
+        echo "opt lease 3600"
+    } > "$WORK/udhcpd.conf"
+    udhcpd "$WORK/udhcpd.conf" || return 1
+    NET_READY=1
+}
+
+# Value after "NET $1 " on the guest's serial line.
+net_marker()
+{
+    tr -d '\r' < "$DIR/serial" | sed -n "s/^NET $1 //p" | head -n 1
+}
+
+# Called by linux_run_guest for linux-net-*: what the network test saw.
+net_check()
+{
+    kill "$NET_NC" 2>/dev/null
+    lease=$(net_marker LEASE)
+    tx=$(net_marker TX)
+    got=$(md5sum < "$WORK/net-recv" | cut -d' ' -f1)
+    size=$(wc -c < "$WORK/net-recv")
+    want=e1000
+    [ "$1" = pv ] && want=vif
+    if [ -z "$lease" ]; then
+        echo "no DHCP lease: $(tr -d '\r' < "$DIR/serial" | grep '^NET' |
+            tr '\n' '|')"
+    elif [ "$(net_marker PING)" != ok ]; then
+        echo "ping to dom0 failed (lease ${lease% *})"
+    elif [ -z "$tx" ]; then
+        echo "the guest did not finish the TCP send"
+    elif [ "${tx%% *}" != "$got" ]; then
+        echo "TCP data differs: dom0 got $size bytes md5 $got, guest sent" \
+            "${tx%% *}"
+    elif [ "${tx##* }" != "$want" ]; then
+        echo "eth0 driven by ${tx##* }, expected $want"
+    elif [ "$dm" = hvmdm ] && [ "$1" = pv ] &&
+        ! grep -q "xen-platform: unplug .*NIC" \
+            "/var/log/xen/qemu-dm-$NAME.log" 2>/dev/null; then
+        echo "hvmdm's log has no NIC unplug line"
+    fi
+}
+
+net_summary()
+{
+    tx=$(net_marker TX)
+    lease=$(net_marker LEASE)
+    rate=${tx#* }
+    echo "${tx##* } eth0, lease ${lease% *} in $(secs "${lease#* }") s," \
+        "ping ok, 32 MiB TCP md5 ok at ${rate% *} kB/s"
+}
+
+# run_net DM KIND (linux-net-emu, linux-net-pv)
+run_net()
+{
+    dm=$1 kind=$2
+    if ! net_setup; then
+        result "$dm" "$kind" FAIL "could not set up xenbr0 and udhcpd in dom0"
+        return
+    fi
+    rm -f "$WORK/net-recv"
+    nc -l -p "$NET_PORT" > "$WORK/net-recv" &
+    NET_NC=$!
+    LINUX_VIFS="'type=ioemu, model=e1000, bridge=xenbr0, script=/test/vif-net'"
+    run_linux "$dm" "$kind"
+    LINUX_VIFS=""
+    kill "$NET_NC" 2>/dev/null
+    wait "$NET_NC" 2>/dev/null
+    tx=$(net_marker TX)
+    [ -n "$tx" ] && metric "$dm" "${kind#linux-}_kbs" "$(echo "$tx" |
+        cut -d' ' -f2)"
+}

@@ -1,0 +1,57 @@
+# Guest hook (run by /init after the disk checks; output goes to the
+# results): when the guest has eth0, get a DHCP lease from dom0's udhcpd
+# over the bridge, ping dom0 and send 32 MiB to dom0's nc over TCP.
+# Serial markers (the test in dom0 waits for them):
+#   NET LEASE <ip> | NET NOLEASE    the DHCP outcome
+#   NET PING ok|fail                3 echo requests to dom0 (10.0.0.1)
+#   NET TX <md5> <kB/s> <driver>    32 MiB sent; md5 of what was sent
+#   NET NONE                        no eth0 in this guest
+
+mark()
+{
+    echo "$*" > /dev/ttyS0
+}
+
+now_cs()
+{
+    read -r up _ < /proc/uptime
+    echo $(( ${up%.*} * 100 + 1${up#*.} - 100 ))
+}
+
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ "$i" -lt 300 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+if [ ! -e /sys/class/net/eth0 ]; then
+    mark "NET NONE"
+    exit 0
+fi
+drv=$(basename "$(readlink /sys/class/net/eth0/device/driver)")
+echo "net: eth0 driver $drv"
+chmod 755 /etc/udhcpc.script
+ip link set lo up
+ip link set eth0 up
+t0=$(now_cs)
+if udhcpc -i eth0 -s /etc/udhcpc.script -t 20 -T 3 -n -q > /tmp/udhcpc.log \
+    2>&1; then
+    mark "NET LEASE $(cat /tmp/lease) $(( $(now_cs) - t0 ))"
+else
+    mark "NET NOLEASE"
+    cat /tmp/udhcpc.log
+    exit 0
+fi
+if ping -c 3 -W 5 10.0.0.1 > /tmp/ping.log 2>&1; then
+    mark "NET PING ok"
+else
+    mark "NET PING fail"
+fi
+cat /tmp/ping.log
+dd if=/dev/urandom of=/tmp/data bs=1M count=32 2>/dev/null
+sum=$(md5sum < /tmp/data | cut -d' ' -f1)
+t0=$(now_cs)
+timeout 600 nc 10.0.0.1 5001 < /tmp/data
+t1=$(now_cs)
+mark "NET TX $sum $(( 32768 * 100 / (t1 - t0 + 1) )) $drv"
+rm -f /tmp/data
+ip -s link show eth0
