@@ -88,7 +88,8 @@ run_net()
         return
     fi
     rm -f "$WORK/net-recv"
-    nc -l -p "$NET_PORT" > "$WORK/net-recv" &
+    # busybox nc ends the connection when its stdin ends: keep it open.
+    sleep 3600 | nc -l -p "$NET_PORT" > "$WORK/net-recv" &
     NET_NC=$!
     LINUX_VIFS="'type=ioemu, model=e1000, bridge=xenbr0, script=/test/vif-net'"
     run_linux "$dm" "$kind"

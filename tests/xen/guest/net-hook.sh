@@ -50,7 +50,10 @@ cat /tmp/ping.log
 dd if=/dev/urandom of=/tmp/data bs=1M count=32 2>/dev/null
 sum=$(md5sum < /tmp/data | cut -d' ' -f1)
 t0=$(now_cs)
-timeout 600 nc 10.0.0.1 5001 < /tmp/data
+if ! timeout 600 nc 10.0.0.1 5001 < /tmp/data; then
+    mark "NET TXFAIL"
+    exit 0
+fi
 t1=$(now_cs)
 mark "NET TX $sum $(( 32768 * 100 / (t1 - t0 + 1) )) $drv"
 rm -f /tmp/data
