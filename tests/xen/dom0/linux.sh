@@ -165,7 +165,7 @@ linux_wait_gone()
 
 linux_boot_metrics()
 {
-    linux_metric_at "linux_init_$1" "^I.?$"
+    linux_metric_at "linux_init_$1" "INIT"
     linux_metric_at "linux_disk_$1" "^DISK "
     w=$?
     x0=$(xen_time "$XEN_MARKER" last)
