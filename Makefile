@@ -348,6 +348,8 @@ FUZZ_TIME ?= 60
 FUZZ_BINS := $(addprefix $(O)/fuzzers/,$(FUZZ_TARGETS))
 FUZZ_SEEDS := $(addprefix $(O)/seeds/,$(addsuffix /.stamp,$(FUZZ_TARGETS)))
 
+.SECONDARY: $(addprefix $(O)/fuzz/,$(addsuffix .o,$(FUZZ_TARGETS)))
+
 $(O)/fuzzers/%: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(FUZZ_LIB_OBJS)) \
                 $(O)/fuzz/%.o
 	@mkdir -p $(dir $@)
