@@ -14,8 +14,9 @@
 #                 register (one device-model round trip each) with the TSC
 #   7 xl-tools    the xl commands that ask the device model over QMP, on
 #                 the CD-ROM guest: "xl list -l" (query-cpus-fast), "xl
-#                 qemu-monitor-command" (info status, info block), and
-#                 "xl cd-eject" seen by info block (query-block follows)
+#                 qemu-monitor-command" (info status, info block), "xl
+#                 vcpu-set" to the vCPUs it has (query-hotpluggable-cpus)
+#                 and "xl cd-eject" seen by info block (query-block follows)
 #
 # SOAK=N runs all of them N times, every device model each round ("ROUND n"
 # lines); after the first round, logs are sent only for a guest that
@@ -679,6 +680,7 @@ xl_tools_scenario()
         qemu-monitor-command "$DOMID" "info status"
     xl_check "info block" "cd\.iso" \
         qemu-monitor-command "$DOMID" "info block"
+    xl_check "xl vcpu-set" "" vcpu-set "$DOMID" 1
     xl_check "xl cd-eject" "" cd-eject "$DOMID" hdc
     xl_check "info block after cd-eject" "not inserted" \
         qemu-monitor-command "$DOMID" "info block"
@@ -693,7 +695,7 @@ xl_tools_scenario()
         result "$dm" xl-tools FAIL "$XL_FAIL"
     else
         result "$dm" xl-tools PASS "xl list -l, qemu-monitor-command info" \
-            "status/block, cd-eject seen by info block" \
+            "status/block, vcpu-set, cd-eject seen by info block" \
             "($(secs $(( t1 - t0 ))) s)"
     fi
 }
