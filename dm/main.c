@@ -35,6 +35,7 @@
 #include "dm/opts.h"                /* dm_parse_uint */
 #include "dm/qmp.h"
 #include "dm/report.h"
+#include "dm/timer.h"
 #include "hw/board.h"
 #include "hw/ide/ide.h"             /* ide_cd_change_media, ide_cd_eject,
                                        ide_blk_stats */
@@ -59,6 +60,8 @@ struct app {
     struct runas runas;
     bool evtchn_watched;            /* the loop serves the event channel */
     gint64 start_us;                /* monotonic, at process start */
+    struct dm_timer backends_timer; /* the QEMU-only backends, once more */
+    unsigned int backends_reported;
     bool ran;                       /* has been running once */
     unsigned int signal_src[3];
     unsigned int dump_src;          /* SIGUSR1: the ioreq state to the log */
@@ -473,6 +476,9 @@ teardown(struct app *a)
     if (a->dump_src) {
         g_source_remove(a->dump_src);
     }
+    if (a->backends_timer.dm) {
+        dm_timer_del(&a->backends_timer);
+    }
     if (a->evtchn_watched) {
         unwatch_evtchn(a);
     }
@@ -512,6 +518,17 @@ setup(struct app *a, int argc, char **argv)
     return 0;
 }
 
+/* libxl adds the PV keyboard and the like after the device model starts. */
+#define BACKENDS_RECHECK_NS (60 * 1000000000ull)
+
+static void
+on_backends_timer(void *opaque)
+{
+    struct app *a = opaque;
+
+    dm_report_backends(a->dm, &a->backends_reported);
+}
+
 /*
  * Every device is built and the QMP sockets listen: tell libxl, unless -S
  * (then QMP "cont" does; libxl asks query-status meanwhile).
@@ -529,6 +546,9 @@ report_ready(struct app *a)
         DM_INFO("prelaunch (-S) %.1f ms after start; waiting for QMP cont",
                 app_uptime_ms(a));
     }
+    dm_report_backends(a->dm, &a->backends_reported);
+    dm_timer_init(&a->backends_timer, a->dm, on_backends_timer, a);
+    dm_timer_mod(&a->backends_timer, dm_clock_ns(a->dm) + BACKENDS_RECHECK_NS);
     return 0;
 }
 

@@ -832,6 +832,11 @@ opt_chardev(struct parse_ctx *c, const char *arg)
         perr(c, "missing the backend (e.g. socket,id=...)");
         goto out;
     }
+    /* xl.cfg channel=: libxl's PV console channels */
+    if (id && g_str_has_prefix(id, "libxl-channel") &&
+        value_apply(c, "-chardev", "libxl-channel", 13) < 0) {
+        goto out;
+    }
     rc = chardev_add(c, &o, id, backend);
 out:
     dm_opts_free(&o);
@@ -1569,6 +1574,9 @@ static const struct dm_opt_row value_rows[] = {
       "creates for a vif, user-mode networking (user) and socket,fd=N; "
       "remove other -netdev from device_model_args", NULL,
       "-netdev vde,id=n" },
+    { "-chardev", "libxl-channel", DM_OPT_WARN, "hvmdm serves no PV "
+      "console backend: the guest's channel= devices stay unconnected",
+      NULL, "-chardev pty,id=libxl-channel0" },
     { "-net", "none", DM_OPT_IMPLEMENTED, NULL, "none  no NIC",
       "-net none" },
     { "-net", "*", DM_OPT_REFUSED, "the legacy -net syntax is not "

@@ -6,6 +6,7 @@
 
 #include "dm/config.h"
 #include "dm/dev.h"
+#include "dm/hv.h"
 #include "dm/ioreq.h"
 #include "dm/log.h"
 #include "dm/machine.h"
@@ -90,6 +91,47 @@ dm_report_startup(const struct dm *dm)
     report_serial(s, cfg);
     DM_INFO("%s", s->str);
     g_string_free(s, TRUE);
+}
+
+static const struct {
+    const char *type;           /* /local/domain/0/backend/<type>/<domid> */
+    const char *what;
+} qemu_backends[] = {
+    { "qdisk", "QEMU's PV disk backend (backendtype=qdisk) is not served: "
+      "after the unplug the guest's PV drivers find no disk; use "
+      "backendtype=phy" },
+    { "vkbd", "the PV keyboard (vkb_device) is not served and never "
+      "connects; set vkb_device=0" },
+    { "vfb", "the PV framebuffer (vfb=) is not served" },
+    { "qusb", "PV USB (usbctrl type=qusb) is not served" },
+    { "9pfs", "9pfs (p9=) is not served" },
+};
+
+void
+dm_report_backends(const struct dm *dm, unsigned int *reported)
+{
+    const struct dm_config *cfg = dm->cfg;
+    char *v;
+    size_t i;
+
+    if (!cfg || !dm->hv || !dm->hv->ops->xs_read) {
+        return;
+    }
+    for (i = 0; i < G_N_ELEMENTS(qemu_backends); i++) {
+        g_autofree char *path = g_strdup_printf("/local/domain/0/backend/"
+                                                "%s/%u", qemu_backends[i].type,
+                                                cfg->domid);
+
+        if (*reported & 1u << i) {
+            continue;
+        }
+        v = dm->hv->ops->xs_read(dm->hv, path);
+        if (v) {
+            *reported |= 1u << i;
+            DM_WARN("%s", qemu_backends[i].what);
+            g_free(v);
+        }
+    }
 }
 
 void

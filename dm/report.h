@@ -15,6 +15,13 @@ struct dm;
  * dm->cfg and the board must be set up.
  */
 void dm_report_startup(const struct dm *dm);
+/*
+ * One warning per xenstore backend libxl set up for the domain that only
+ * QEMU serves (qdisk, vkbd, vfb, qusb, 9pfs). libxl adds some devices after
+ * the device model starts, so call it again later: *reported (0 at first)
+ * keeps each warning to one.
+ */
+void dm_report_backends(const struct dm *dm, unsigned int *reported);
 /* "exit: N requests served (pio ..., mmio ..., ...); guest errors ...",
  * outside the log cap so it survives a flood. */
 void dm_report_exit(const struct dm *dm, double uptime_s);

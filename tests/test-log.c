@@ -218,3 +218,28 @@ T_TEST(log_exit_summary)
     close(fd);
     t_machine_free(t);
 }
+
+/* Backends only QEMU serves are named once each, when libxl set them up. */
+T_TEST(log_qemu_only_backends)
+{
+    static const char *const xs[] = {
+        "/local/domain/0/backend/qdisk/1", "",
+        "/local/domain/0/backend/vkbd/2", "",   /* another domain */
+        NULL,
+    };
+    struct t_opts o = { .xenstore = xs };
+    struct t_machine *t = t_machine_new(&o);
+    g_autofree char *out = NULL;
+    unsigned int reported = 0;
+    int fd = capture();
+
+    dm_report_backends(t->dm, &reported);
+    dm_report_backends(t->dm, &reported);
+    out = captured(fd);
+    T_EQ(count_str(out, "hvmdm: warning: QEMU's PV disk backend "
+                   "(backendtype=qdisk) is not served"), 1);
+    T_EQ(count_str(out, "vkb_device"), 0);
+    T_EQ(count_str(out, "\n"), 1);
+    close(fd);
+    t_machine_free(t);
+}
