@@ -6,6 +6,7 @@
  * against references the tests compute themselves.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <glib.h>
 #include <png.h>
 #include <stdio.h>
@@ -18,6 +19,9 @@
 #include "tests/t.h"
 #include "ui/display.h"
 #include "ui/screendump.h"
+#include "dm/dev.h"
+#include "hw/pci/pci.h"
+#include "hw/vga/vga-int.h"
 
 #define VGA_BDF_NONE    0xffff
 #define LFB_BASE        0xf0000000u
@@ -432,5 +436,60 @@ T_TEST(vga_none_and_cirrus)
     t = vga_machine("cirrus-vga,vgamem_mb=8");
     T_ASSERT(vga_bdf(t) != VGA_BDF_NONE);
     T_EQ(dispi_in(t, VMEM64K), 8 * 16);
+    t_machine_free(t);
+}
+
+/* Saved state is untrusted: impossible values are refused; anything
+ * check() accepts renders without reaching outside VRAM. */
+T_TEST(vga_state_check_and_hostile_load)
+{
+    struct t_machine *t = vga_machine("VGA,vgamem_mb=16");
+    struct dm_dev *dev = t_find_dev(t, "vga");
+    struct display *d = display_get(t->dm);
+    size_t regs = sizeof(struct pci_dev_state);
+    g_autofree uint8_t *rec = NULL, *good = NULL;
+    GRand *rnd = g_rand_new_with_seed(99);
+    unsigned int i, k;
+
+    T_ASSERT(dev != NULL);
+    rec = g_malloc0(dev->ops->state_size);
+    good = g_malloc0(dev->ops->state_size);
+    dev->ops->save(dev->opaque, good);
+    T_EQ(dev->ops->check(good), 0);
+    memcpy(rec, good, dev->ops->state_size);
+    rec[regs + offsetof(struct vga_regs, dac_sub_index)] = 3;
+    T_EQ(dev->ops->check(rec), -EINVAL);
+    memcpy(rec, good, dev->ops->state_size);
+    rec[regs + offsetof(struct vga_regs, sr_index)] = 8;
+    T_EQ(dev->ops->check(rec), -EINVAL);
+    memcpy(rec, good, dev->ops->state_size);
+    rec[regs + offsetof(struct vga_regs, ar_flip_flop)] = 2;
+    T_EQ(dev->ops->check(rec), -EINVAL);
+    memcpy(rec, good, dev->ops->state_size);
+    rec[regs + sizeof(struct vga_regs)] ^= 1;     /* VRAM size */
+    T_EQ(dev->ops->check(rec), -EINVAL);
+    for (i = 0; i < 24; i++) {
+        struct vga_regs *r;
+
+        memcpy(rec, good, dev->ops->state_size);
+        r = (struct vga_regs *)(rec + regs);
+        for (k = 0; k < sizeof(*r); k++) {
+            ((uint8_t *)r)[k] = (uint8_t)g_rand_int(rnd);
+        }
+        r->dac_sub_index %= 3;
+        r->dac_state = 0;
+        r->ar_flip_flop &= 1;
+        r->sr_index &= 7;
+        r->gr_index &= 15;
+        r->ar_index &= 0x3f;
+        r->vbe_regs[VBE_INDEX_VIDEO_MEMORY_64K] = VRAM_MB * 16;
+        T_EQ(dev->ops->check(rec), 0);
+        dev->ops->load(dev->opaque, rec);
+        display_refresh(d);
+        (void)t_readb(t, 0xa0000 + (g_rand_int(rnd) & 0x1ffff));
+        t_writeb(t, 0xa0000 + (g_rand_int(rnd) & 0x1ffff), 0x5a);
+        display_refresh(d);
+    }
+    g_rand_free(rnd);
     t_machine_free(t);
 }
