@@ -302,6 +302,10 @@ demo: $(DM_BIN)
 	@tr -d '\r' < build/xen/logs/hvmdm/hvmdm-disk.serial
 	@echo "--- hvmdm's log (/var/log/xen/qemu-dm-<name>.log in dom0):"
 	@cat build/xen/logs/hvmdm/hvmdm-disk.dm.log
+	@base64 -d build/xen/logs/hvmdm/screen.png.b64 \
+	    > build/xen/logs/hvmdm/screen.png 2>/dev/null && \
+	    echo "--- the VGA guest's screen (QMP screendump, PNG):" \
+	    "build/xen/logs/hvmdm/screen.png" || true
 	@echo "--- the Linux guest on PV drivers after the unplug, as it reported"
 	@echo "    its PCI functions, disks and kernel messages:"
 	@cat build/xen/logs/hvmdm/hvmdm-linux-pv.guest-results || true

@@ -35,6 +35,7 @@
 . /test/guest.sh
 . /test/linux.sh
 . /test/net.sh
+. /test/vga.sh
 
 IMAGES=/test/images
 WORK=/tmp/work
@@ -202,7 +203,12 @@ guest_config()
     echo 'memory = 32'
     echo 'vcpus = 1'
     echo 'serial = "pty"'
-    echo 'vga = "none"'
+    if [ "$kind" = vga ]; then
+        echo 'vga = "stdvga"'
+        echo 'videoram = 16'
+    else
+        echo 'vga = "none"'
+    fi
     echo 'vnc = 0'
     echo 'sdl = 0'
     echo 'nographic = 1'
@@ -225,7 +231,9 @@ guest_config()
         disk="vdev=hda,access=rw,target=$IMAGES/disk.img"
     else
         echo 'boot = "d"'
-        disk="vdev=hdc,access=ro,devtype=cdrom,target=$IMAGES/cd.iso"
+        iso=cd.iso
+        [ "$kind" = vga ] && iso=vga.iso
+        disk="vdev=hdc,access=ro,devtype=cdrom,target=$IMAGES/$iso"
     fi
     echo "disk = [ \"format=raw,backendtype=qdisk,$disk\" ]"
 }
@@ -784,6 +792,7 @@ for dm in $DMS; do
     for kind in linux-net-emu linux-net-pv; do
         want "$kind" && run_net "$dm" "$kind"
     done
+    want vga-banner vga-text vga-m13 vga-vbe && run_vga "$dm"
 done
     ROUND=$((ROUND + 1))
 done

@@ -4,6 +4,7 @@
 #   disk.img   sparse IDE disk: the CHECKSUM boot sector at LBA 0 and random
 #              sectors at GUEST_LBAS; dom0 rebuilds it from disk-parts/
 #   cd.iso     El Torito no-emulation boot of the banner + RTT variant
+#   vga.iso    El Torito no-emulation boot of guest/vga.asm (VGA screens)
 #   expected   BANNER_DISK, BANNER_CD and SUM_DISK for the scenarios
 
 # Sectors the checksum variant reads: both sides of the CHS track and
@@ -61,12 +62,25 @@ guest_build()
         -b boot.bin -no-emul-boot -boot-load-size 4 "$out/iso" \
         >"$out/xorriso.log" 2>&1 || { cat "$out/xorriso.log"; return 1; }
 
+    guest_build_vga "$out" || return 1
+
     {
         echo "BANNER_DISK='$BANNER_DISK'"
         echo "BANNER_CD='$BANNER_CD'"
         echo "SUM_DISK=$(guest_checksum "$out/disk.img")"
         echo "GUEST_DISK_SECTORS=$GUEST_DISK_SECTORS"
     } > "$out/expected"
+}
+
+# vga.iso: the 2048-byte VGA program as one no-emulation CD sector.
+guest_build_vga()
+{
+    mkdir -p "$1/vga-iso"
+    nasm -f bin -o "$1/vga-iso/boot.bin" "$XEN_TESTS/guest/vga.asm" ||
+        return 1
+    xorriso -as mkisofs -quiet -o "$1/vga.iso" -V HVMDM_VGA \
+        -b boot.bin -no-emul-boot -boot-load-size 4 "$1/vga-iso" \
+        >"$1/xorriso-vga.log" 2>&1 || { cat "$1/xorriso-vga.log"; return 1; }
 }
 
 # Sparse image $2 of $3 sectors from the parts in directory $1 (each file

@@ -1,8 +1,9 @@
 # Reading dom0's results file: pass/fail lines, log excerpts for failures,
 # the device-model timing table (sourced by tests/xen/run; POSIX sh).
 
-# The Linux guest scenarios (linux-emu linux-pv linux-hostile) run when
-# named in SCENARIOS.
+# The Linux guest scenarios (linux-emu linux-pv linux-hostile) and the VGA
+# screens (vga-banner vga-text vga-m13 vga-vbe, tests/xen/dom0/vga.sh) run
+# when named in SCENARIOS.
 SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff \
     round-trip"}
 SCENARIOS=$(echo $SCENARIOS)
@@ -30,6 +31,7 @@ report_guest()
     case $2 in
     cdrom-boot|destroy|round-trip|xl-tools) echo "$1-cdrom" ;;
     linux-*) echo "$1-$2" ;;
+    vga-*) echo "$1-vga" ;;
     *) echo "$1-disk" ;;
     esac
 }

@@ -157,6 +157,20 @@ rootfs_test_files()
         echo "DM_EXIT_MAX_CS=$DM_EXIT_MAX_CS"
         echo "SOAK=$SOAK"
     } > "$ROOT/test/config"
+    rootfs_vga
+}
+
+# The VGA scenarios: their script and guest, the VGA BIOS both device
+# models load (QEMU looks in its data directory), socat for QMP.
+rootfs_vga()
+{
+    cp "$XEN_TESTS/dom0/vga.sh" "$ROOT/test/" || return 1
+    cp "$BUILD/guest/vga.iso" "$ROOT/test/images/" || return 1
+    rootfs_copy /usr/share/seabios/vgabios-stdvga.bin || return 1
+    mkdir -p "$ROOT/usr/share/qemu"
+    cp -L /usr/share/seabios/vgabios-stdvga.bin "$ROOT/usr/share/qemu/" ||
+        return 1
+    rootfs_program /usr/bin/socat
 }
 
 rootfs_skeleton()

@@ -1,0 +1,179 @@
+# VGA scenarios (sourced by scenarios.sh; dash + busybox + socat). The
+# guest tests/xen/guest/vga.asm boots from a CD with vga="stdvga" and shows
+# four screens; dom0 takes each with QMP screendump (PPM) on the device
+# model's second monitor socket, then sends the guest a byte on COM1.
+#
+#   vga-banner  SeaBIOS with the VGA BIOS from the ROM BAR left its banner:
+#               720x400 text, not blank; against qemu's dump of the same
+#               guest at most one text line differs (the machine UUID)
+#   vga-text    mode 3, known cells: 720x400, identical to qemu's dump
+#   vga-m13     mode 13h, x XOR y: 640x400, BIOS palette pixels, identical
+#   vga-vbe     DISPI 640x480x32 through the LFB: every probed pixel is
+#               (x, y, x+y), identical to qemu's dump
+#
+# Run with the qemu device model first (DM="qemu hvmdm") for the identity
+# checks; hvmdm alone still gets the size, content and pixel checks.
+
+VGA_STEPS="BANNER TEXT M13 VBE"
+PPM_HDR=15                      # "P6\nWWW HHH\n255\n"
+
+# qmp_screendump DOMID FILE [FORMAT]: true once the dump is written.
+qmp_screendump()
+{
+    sock=$RUN/qmp-libxenstat-$1
+    rm -f "$2" "$2.qmp"
+    {
+        printf '{"execute":"qmp_capabilities"}\n'
+        printf '{"execute":"screendump","arguments":{"filename":"%s",' "$2"
+        printf '"format":"%s"}}\n' "${3:-ppm}"
+        i=0
+        while [ "$i" -lt 300 ] &&
+              [ "$(grep -c '"return"' "$2.qmp" 2>/dev/null)" -lt 2 ]; do
+            sleep 0.1
+            i=$(( i + 1 ))
+        done
+    } | timeout 60 socat - "UNIX-CONNECT:$sock" > "$2.qmp" 2>&1
+    [ -s "$2" ]
+}
+
+# ppm_size FILE: "W H" from the header.
+ppm_size()
+{
+    head -c "$PPM_HDR" "$1" 2>/dev/null | sed -n 2p
+}
+
+# ppm_pixel FILE W X Y: "rrggbb".
+ppm_pixel()
+{
+    dd if="$1" bs=1 skip=$(( PPM_HDR + ($4 * $2 + $3) * 3 )) count=3 \
+        2>/dev/null | od -An -tx1 | tr -d ' \n'
+}
+
+ppm_blank()
+{
+    [ "$(tail -c +$(( PPM_HDR + 1 )) "$1" | tr -d '\000' | head -c 1 |
+        wc -c)" = 0 ]
+}
+
+# Text lines (16 pixel rows of a 720-wide dump) where two dumps differ.
+ppm_diff_lines()
+{
+    cmp -l "$1" "$2" 2>/dev/null |
+        awk -v h="$PPM_HDR" '{ r = int(($1 - 1 - h) / (720 * 3)); l[int(r / 16)] = 1 }
+                             END { n = 0; for (k in l) n++; print n }'
+}
+
+# vga_check DM STEP FILE: the step's own checks; prints a failure or nothing.
+vga_check()
+{
+    f=$3
+    size=$(ppm_size "$f")
+    case $2 in
+    BANNER|TEXT) want="720 400" ;;
+    M13) want="640 400" ;;
+    VBE) want="640 480" ;;
+    esac
+    if [ "$size" != "$want" ]; then
+        echo "screendump is '$size', expected '$want'"
+        return
+    fi
+    if ppm_blank "$f"; then
+        echo "screendump is blank"
+        return
+    fi
+    case $2 in
+    M13)
+        for xy in "0 0 000000" "2 0 0000a8" "3 1 0000a8" "30 0 ffffff"; do
+            set -- $xy
+            got=$(ppm_pixel "$f" 640 "$1" "$2")
+            [ "$got" = "$3" ] ||
+                { echo "pixel ($1,$2) is $got, expected $3"; return; }
+        done
+        ;;
+    VBE)
+        for xy in "0 0 000000" "10 20 0a141e" "300 400 2c90bc" \
+                  "639 479 7fdf5e"; do
+            set -- $xy
+            got=$(ppm_pixel "$f" 640 "$1" "$2")
+            [ "$got" = "$3" ] ||
+                { echo "pixel ($1,$2) is $got, expected $3"; return; }
+        done
+        ;;
+    esac
+}
+
+# vga_compare STEP FILE: against qemu's dump of the same screen, if any
+# (qemu for hvmdm, qemu-ours for hvmdm-ours).
+vga_compare()
+{
+    ref=$WORK/vga-qemu${dm#hvmdm}-$1.ppm
+    case $dm in qemu*) return 0 ;; esac
+    [ -f "$ref" ] || { echo "(no qemu reference)"; return 0; }
+    if [ "$1" = BANNER ]; then
+        n=$(ppm_diff_lines "$ref" "$2")
+        [ "$n" -le 1 ] && { echo "same as qemu but $n text line(s)"; return 0; }
+        echo "differs from qemu's dump in $n text lines"
+        return 1
+    fi
+    cmp -s "$ref" "$2" && { echo "identical to qemu's dump"; return 0; }
+    echo "differs from qemu's dump in $(cmp -l "$ref" "$2" | wc -l) bytes"
+    return 1
+}
+
+vga_step()
+{
+    step=$1
+    name=vga-$(echo "$step" | tr 'A-Z' 'a-z')
+    f=$WORK/vga-$dm-$step.ppm
+    t=$(wait_text "$DIR/serial" "VGA $step" "$T_BOOT" "$DOMID")
+    w=$?
+    if [ "$w" != 0 ]; then
+        result "$dm" "$name" FAIL "$(wait_failure "$w" "'VGA $step' on COM1")"
+        return 1
+    fi
+    if ! qmp_screendump "$DOMID" "$f"; then
+        result "$dm" "$name" FAIL "QMP screendump failed:" \
+            "$(tr -d '\r\n' < "$f.qmp" | cut -c1-160)"
+        return 1
+    fi
+    md5sum "$f" >> "$DIR/screendumps"
+    why=$(vga_check "$dm" "$step" "$f")
+    if [ -n "$why" ]; then
+        result "$dm" "$name" FAIL "$why"
+    elif cmp_note=$(vga_compare "$step" "$f"); then
+        result "$dm" "$name" PASS "$(ppm_size "$f") $cmp_note"
+    else
+        result "$dm" "$name" FAIL "$cmp_note"
+    fi
+    # make demo shows hvmdm's (base64 over the results line protocol).
+    if [ "$step" = BANNER ] &&
+       qmp_screendump "$DOMID" "$WORK/screen.png" png; then
+        base64 "$WORK/screen.png" > "$WORK/screen.png.b64"
+        dump_file "$dm/screen.png.b64" "$WORK/screen.png.b64"
+    fi
+    printf 'g' > "$(cat "$DIR/tty")"
+    return 0
+}
+
+run_vga()
+{
+    dm=$1
+    if ! boot_guest "$dm" vga; then
+        for step in $VGA_STEPS; do
+            result "$dm" "vga-$(echo "$step" | tr 'A-Z' 'a-z')" FAIL \
+                "$(create_failure)"
+        done
+        cleanup_guest
+        collect_logs
+        return
+    fi
+    for step in $VGA_STEPS; do
+        vga_step "$step" || break
+    done
+    wait_text "$DIR/serial" "VGA DONE" "$T_STEP" "$DOMID" >/dev/null
+    log "$dm vga guest: $(grep -c 'VGA KEY' "$DIR/serial") steps ended by" \
+        "the COM1 byte, $(grep -c 'VGA TIMEOUT' "$DIR/serial") by the timeout"
+    dump_file "$dm/$NAME.screendumps" "$DIR/screendumps"
+    cleanup_guest
+    collect_logs
+}
