@@ -1341,7 +1341,7 @@ static unsigned int settle_quiet_polls = 20;
 void
 t_set_settle_quiet(unsigned int us, unsigned int polls)
 {
-    settle_quiet_us = us ? us : 1;
+    settle_quiet_us = us;
     settle_quiet_polls = polls ? polls : 1;
 }
 
@@ -1362,7 +1362,11 @@ t_settle(struct t_machine *t)
             idle = 0;
         } else {
             idle++;
-            g_usleep(settle_quiet_us);
+            if (settle_quiet_us) {
+                g_usleep(settle_quiet_us);
+            } else {
+                g_thread_yield();
+            }
         }
     }
 }

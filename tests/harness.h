@@ -139,7 +139,7 @@ uint64_t t_clock_ns(struct t_machine *t);
 /* Run posted completions until none are left (worker threads' results). */
 void t_settle(struct t_machine *t);
 /* t_settle's quiet period: polls (20) this many microseconds (1000)
- * apart; the fuzzers trade certainty for speed. */
+ * apart, 0: a yield apart; the fuzzers trade certainty for speed. */
 void t_set_settle_quiet(unsigned int us, unsigned int polls);
 
 /* The registered device with this name (first instance), or NULL. */
