@@ -92,6 +92,7 @@ HW_OBJS += $(if $(filter 1,$(CONFIG_SLIRP)),net/slirp.o,net/slirp-none.o)
 # --- ui/: front ends, feeding the input devices above
 HW_OBJS += ui/keymap.o
 HW_OBJS += ui/vnc.o
+HW_OBJS += ui/sdl.o
 
 # --- the Xen side and the process
 XEN_OBJS += dm/hv-xen.o
@@ -123,6 +124,7 @@ TEST_OBJS += tests/test-block.o
 TEST_OBJS += tests/test-fuzz.o
 TEST_OBJS += tests/test-display.o
 TEST_OBJS += tests/test-vnc.o
+TEST_OBJS += tests/test-sdl.o
 TEST_OBJS += tests/test-vga.o
 TEST_OBJS += tests/test-vga-legacy.o
 TEST_OBJS += tests/test-hostile.o
@@ -281,6 +283,7 @@ check-asan:
 	$(MAKE) O=build-asan CFLAGS="-O1 -g" build-asan/tests/run-tests
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	    build-asan/tests/run-tests $(TESTS)
 
 # End-to-end under the real Xen 4.17, emulated by qemu-system-x86_64

@@ -796,6 +796,26 @@ xen_set_acpi_s_state(struct hv *hv, unsigned int state)
     return 0;
 }
 
+/*
+ * The PM1a event block is Xen's (xen-dm-interface.md 5): the power button
+ * is XEN_DOMCTL_SENDTRIGGER_POWER, what "xl trigger DOM power" sends. A
+ * domctl, so refused under -xen-domid-restrict.
+ */
+static int
+xen_power_button(struct hv *hv)
+{
+    struct hv_xen *x = to_xen(hv);
+
+    if (!x->xch) {
+        return -ENODEV;
+    }
+    if (xc_domain_send_trigger(x->xch, x->domid, XEN_DOMCTL_SENDTRIGGER_POWER,
+                               0) < 0) {
+        return xen_fail(x, "press the ACPI power button");
+    }
+    return 0;
+}
+
 static int
 xen_set_mem_type(struct hv *hv, enum hv_mem_type type, uint64_t gfn,
                  uint32_t nr)
@@ -910,6 +930,7 @@ static const struct hv_ops hv_xen_ops = {
     .track_dirty_vram = xen_track_dirty_vram,
     .shutdown = xen_shutdown,
     .set_acpi_s_state = xen_set_acpi_s_state,
+    .power_button = xen_power_button,
     .set_mem_type = xen_set_mem_type,
     .xs_read = xen_xs_read,
     .set_running = xen_set_running,

@@ -102,6 +102,9 @@ struct hv_ops {
 
     int (*shutdown)(struct hv *hv, enum hv_shutdown_reason reason);
     int (*set_acpi_s_state)(struct hv *hv, unsigned int state);
+    /* Optional: press the ACPI power button (PWRBTN_STS in the PM1a event
+     * block, which the hypervisor emulates). */
+    int (*power_button)(struct hv *hv);
     /* Optional (NULL: not supported). Type of nr guest frames at gfn. */
     int (*set_mem_type)(struct hv *hv, enum hv_mem_type type, uint64_t gfn,
                         uint32_t nr);

@@ -39,6 +39,7 @@
 #include "hw/board.h"
 #include "hw/ide/ide.h"             /* ide_cd_change_media, ide_cd_eject,
                                        ide_blk_stats */
+#include "ui/sdl.h"
 #include "ui/vnc.h"
 
 /* XEN_QEMU_CONSOLE_LIMIT when unset (libxl 4.20+ no longer sets it). */
@@ -58,6 +59,7 @@ struct app {
     struct dm *dm;
     struct qmp *qmp;
     struct runas runas;
+    struct sdl *sdl;                /* -display sdl */
     bool evtchn_watched;            /* the loop serves the event channel */
     gint64 start_us;                /* monotonic, at process start */
     struct dm_timer backends_timer; /* the QEMU-only backends, once more */
@@ -406,6 +408,10 @@ machine_setup(struct app *a)
                    sizeof(a->err))) {
         return -1;
     }
+    if (a->cfg.display && strncmp(a->cfg.display, "sdl", 3) == 0 &&
+        !(a->sdl = sdl_start(a->dm, a->err, sizeof(a->err)))) {
+        return -1;
+    }
     if (watch_evtchn(a) < 0) {
         return -1;
     }
@@ -485,6 +491,7 @@ teardown(struct app *a)
     qmp_free(a->qmp);           /* connections, sockets, fd sets */
     if (a->dm) {
         vnc_stop(vnc_get(a->dm));
+        sdl_stop(a->sdl);
     }
     dm_free(a->dm);             /* devices, ioreq service, loop, maps */
     if (a->hv) {

@@ -521,6 +521,13 @@ thv_shutdown(struct hv *hv, enum hv_shutdown_reason reason)
 }
 
 static int
+thv_power_button(struct hv *hv)
+{
+    thv_log(to_thv(hv), "power_button");
+    return 0;
+}
+
+static int
 thv_set_acpi_s_state(struct hv *hv, unsigned int state)
 {
     struct t_hv *h = to_thv(hv);
@@ -608,6 +615,7 @@ static const struct hv_ops thv_ops = {
     .track_dirty_vram = thv_track_dirty_vram,
     .shutdown = thv_shutdown,
     .set_acpi_s_state = thv_set_acpi_s_state,
+    .power_button = thv_power_button,
     .set_mem_type = thv_set_mem_type,
     .xs_read = thv_xs_read,
     .set_running = thv_set_running,

@@ -23,4 +23,11 @@ int piix4pm_board_init(struct dm *dm, const struct dm_config *cfg)
  */
 void piix4pm_gpe_raise(struct dm *dm, unsigned int bit);
 
+/*
+ * Press the ACPI power button (ACPI 6.4 4.8.3.1.1 PWRBTN_STS): the guest's
+ * OS shuts down cleanly, as when a PC's button is pressed. PM1a_STS lives
+ * in the hypervisor on Xen, so this asks it. 0 or -errno.
+ */
+int piix4pm_power_button(struct dm *dm);
+
 #endif

@@ -468,6 +468,23 @@ piix4pm_gpe_raise(struct dm *dm, unsigned int bit)
 }
 
 int
+piix4pm_power_button(struct dm *dm)
+{
+    struct hv *hv = dm->hv;
+    int rc;
+
+    if (!hv->ops->power_button) {
+        return -ENOTSUP;
+    }
+    rc = hv->ops->power_button(hv);
+    if (rc < 0) {
+        DM_LOG_LIMITED(DM_LOG_ERROR, "cannot press the ACPI power button: "
+                       "%s", g_strerror(-rc));
+    }
+    return rc;
+}
+
+int
 piix4pm_board_init(struct dm *dm, const struct dm_config *cfg)
 {
     struct piix4pm *pm = g_new0(struct piix4pm, 1);
