@@ -176,6 +176,7 @@ BENCH_IDE_OBJS := bench/ide.o tests/harness.o
 BENCH_VGA_OBJS := bench/vga.o tests/harness.o
 BENCH_FW_CFG_OBJS := bench/fw_cfg.o tests/harness.o
 BENCH_E1000_OBJS := bench/e1000.o tests/harness.o
+BENCH_VNC_OBJS := bench/vnc.o tests/harness.o
 
 DM_BIN := $(O)/hvmdm
 TEST_BIN := $(O)/tests/run-tests
@@ -184,10 +185,12 @@ BENCH_BINS += $(O)/bench/ide
 BENCH_BINS += $(O)/bench/vga
 BENCH_BINS += $(O)/bench/fw_cfg
 BENCH_BINS += $(O)/bench/e1000
+BENCH_BINS += $(O)/bench/vnc
 
 ALL_OBJS := $(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS) $(TEST_OBJS) $(BENCH_IOREQ_OBJS) \
             $(BENCH_IDE_OBJS) $(BENCH_VGA_OBJS) $(BENCH_FW_CFG_OBJS)
 ALL_OBJS += $(BENCH_E1000_OBJS)
+ALL_OBJS += $(BENCH_VNC_OBJS)
 
 .PHONY: all check check-asan bench clean distclean
 all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS) $(FW_BIN) $(MAN)
@@ -230,6 +233,11 @@ $(O)/bench/fw_cfg: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) \
 
 $(O)/bench/e1000: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) \
                   $(BENCH_E1000_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bench/vnc: $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(BENCH_VNC_OBJS))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
@@ -321,6 +329,7 @@ bench: $(BENCH_BINS)
 	$(O)/bench/vga
 	$(O)/bench/fw_cfg
 	$(O)/bench/e1000
+	$(O)/bench/vnc
 
 # --- fuzz/: one libFuzzer target per input surface (fuzz/fuzz.h). A new
 # device's record target is fuzz/state-<dev>.c with FUZZ_STATE_TARGET and a
