@@ -502,3 +502,51 @@ T_TEST(fw_cfg_state_round_trip)
     t_machine_free(a);
     t_machine_free(b);
 }
+
+/*
+ * The host's own Debian kernel and qemu-system-data's linuxboot_dma.bin,
+ * when this machine has them (tests/xen boots the same pair under Xen):
+ * the real header parses and is patched, the sizes add up, the ROM is
+ * accepted whole.
+ */
+T_TEST(fw_cfg_linuxboot_host_kernel)
+{
+    g_autoptr(GDir) boot = g_dir_open("/boot", 0, NULL);
+    g_autofree char *kernel = NULL;
+    g_autofree uint8_t *file = NULL, *rom = NULL;
+    const char *n, *argv[6];
+    struct t_opts o = { .ram_size = 256ull << 20, .argv = argv };
+    struct t_machine *t;
+    gsize flen = 0, rlen = 0;
+    uint8_t hdr[0x230];
+    uint32_t setup;
+
+    while (boot && (n = g_dir_read_name(boot)) && !kernel) {
+        if (g_str_has_prefix(n, "vmlinuz-")) {
+            kernel = g_build_filename("/boot", n, NULL);
+        }
+    }
+    if (!kernel || !g_file_get_contents(kernel, (char **)&file, &flen,
+                                        NULL) ||
+        !g_file_get_contents("/usr/share/qemu/linuxboot_dma.bin",
+                             (char **)&rom, &rlen, NULL)) {
+        return;     /* no kernel or no qemu-system-data on this host */
+    }
+    argv[0] = "-kernel";
+    argv[1] = kernel;
+    argv[2] = "-append";
+    argv[3] = "console=ttyS0 quiet";
+    argv[4] = NULL;
+    t = t_machine_new(&o);
+    setup = fc_read32(t, FW_CFG_SETUP_SIZE);
+    T_EQ(setup, ((file[0x1f1] ? file[0x1f1] : 4) + 1) * 512u);
+    T_EQ(setup + fc_read32(t, FW_CFG_KERNEL_SIZE), flen);
+    T_EQ(fc_read_entry(t, FW_CFG_SETUP_DATA, hdr, sizeof(hdr)), 0);
+    T_ASSERT(memcmp(hdr + 0x202, "HdrS", 4) == 0);
+    T_EQ(hdr[0x210], 0xb0);
+    T_EQ(le32toh(*(uint32_t *)(hdr + 0x228)), 0x20000);
+    T_ASSERT(memcmp(hdr + 0x230 - 0x30, file + 0x200, 0x10) == 0);
+    T_EQ(fc_read32(t, FW_CFG_CMDLINE_SIZE), strlen("console=ttyS0 quiet") + 1);
+    T_EQ(fc_read32(t, FW_CFG_FILE_DIR), 0x02000000u);  /* 2, big-endian */
+    t_machine_free(t);
+}
