@@ -317,11 +317,11 @@ demo: $(DM_BIN)
 	    > build/xen/logs/hvmdm/screen.png 2>/dev/null && \
 	    echo "--- the VGA guest's screen (QMP screendump, PNG):" \
 	    "build/xen/logs/hvmdm/screen.png" || true
-	@echo "--- the Linux guest on PV drivers after the unplug, as it reported"
-	@echo "    its PCI functions, disks and kernel messages:"
-	@cat build/xen/logs/hvmdm/hvmdm-linux-pv.guest-results || true
-	@echo "--- hvmdm's log for that guest:"
-	@cat build/xen/logs/hvmdm/hvmdm-linux-pv.dm.log || true
+	@f=build/xen/logs/hvmdm/hvmdm-linux-pv; if [ -f $$f.guest-results ]; \
+	then echo "--- the Linux guest on PV drivers after the unplug, as it" \
+	    "reported its PCI functions, disks and kernel messages:"; \
+	    cat $$f.guest-results; echo "--- hvmdm's log for that guest:"; \
+	    cat $$f.dm.log; fi
 
 bench: $(BENCH_BINS)
 	$(O)/bench/ioreq
