@@ -224,7 +224,8 @@ static long
 bounce_rw(const struct blk *b, bool write, uint64_t offset,
           const struct iovec *iov, int iovcnt, size_t len)
 {
-    uint8_t *buf = bounce_alloc(b, BLK_REQ_CHUNK + 2 * (size_t)b->align);
+    uint8_t *buf = bounce_alloc(b, MIN(len, BLK_REQ_CHUNK) +
+                                   2 * (size_t)b->align);
     size_t done = 0;
     long ret = 0;
 
