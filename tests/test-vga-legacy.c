@@ -4,7 +4,8 @@
  * through the buffered ring, text rendered and compared with a reference
  * computed here from the same font bytes, every write and read mode
  * against hand-computed plane contents, the DAC and attribute state
- * machines, modes 12h and 13h, and a hostile register/memory stream.
+ * machines, modes 4 (CGA), 12h and 13h, and a hostile register/memory
+ * stream.
  */
 #include <glib.h>
 #include <string.h>
@@ -51,6 +52,17 @@ static const struct vga_mode_regs mode13 = {
     { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
       0x0c, 0x0d, 0x0e, 0x0f, 0x41, 0x00, 0x0f, 0x00, 0x00 },
     { 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x05, 0x0f, 0xff },
+};
+
+/* Mode 4: CGA 320x200 in four colours, even rows at B8000, odd at BA000. */
+static const struct vga_mode_regs mode4 = {
+    0x63, { 0x09, 0x03, 0x00, 0x02 },
+    { 0x2d, 0x27, 0x28, 0x90, 0x2b, 0x80, 0xbf, 0x1f, 0x00, 0xc1, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x14, 0x00, 0x96, 0xb9, 0xa2,
+      0xff },
+    { 0x00, 0x13, 0x15, 0x17, 0x02, 0x04, 0x06, 0x07, 0x10, 0x11, 0x12, 0x13,
+      0x14, 0x15, 0x16, 0x17, 0x01, 0x00, 0x03, 0x00, 0x00 },
+    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0x0f, 0x00, 0xff },
 };
 
 static struct t_machine *
@@ -526,6 +538,49 @@ T_TEST(vga_mode12h_planar)
                             c6to8((uint8_t)(c / 2));
 
             T_EQ(pixel(d, (int)x, (int)y), want);
+        }
+    }
+    t_machine_free(t);
+}
+
+/* Mode 4: 2-bit pixels, CGA row interleave, each pixel shown 2x2. */
+T_TEST(vga_mode4_cga)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    uint8_t mem[0x4000] = { 0 };
+    unsigned int i, x, y;
+
+    set_mode(t, &mode4);
+    for (i = 0; i < 4; i++) {
+        uint8_t c = mode4.ar[i];
+
+        dac_set(t, c, (uint8_t)(c + 10), (uint8_t)(40 - c), (uint8_t)i);
+    }
+    for (y = 0; y < 200; y++) {
+        for (x = 0; x < 320; x++) {
+            unsigned int v = (x / 3 + y) & 3;
+            uint32_t b = (y & 1) * 0x2000 + (y / 2) * 80 + x / 4;
+
+            mem[b] |= (uint8_t)(v << (6 - 2 * (x % 4)));
+        }
+    }
+    for (i = 0; i < sizeof(mem); i++) {
+        buf_write(t, 0xb8000 + i, mem[i]);
+    }
+    t_buf_kick(t);
+    display_refresh(d);
+    T_EQ(display_width(d), 640);
+    T_EQ(display_height(d), 400);
+    for (y = 0; y < 200; y++) {
+        for (x = 0; x < 320; x++) {
+            uint8_t c = mode4.ar[(x / 3 + y) & 3];
+            uint32_t want = c6to8((uint8_t)(c + 10)) << 16 |
+                            c6to8((uint8_t)(40 - c)) << 8 |
+                            c6to8((uint8_t)((x / 3 + y) & 3));
+
+            T_EQ(pixel(d, (int)(2 * x), (int)(2 * y)), want);
+            T_EQ(pixel(d, (int)(2 * x + 1), (int)(2 * y + 1)), want);
         }
     }
     t_machine_free(t);
