@@ -31,7 +31,7 @@ linux_guest_config()
     echo "name = \"$name\""
     echo 'type = "hvm"'
     echo 'memory = 256'
-    echo 'vcpus = 1'
+    echo "vcpus = ${GUEST_VCPUS:-1}"
     echo 'serial = "pty"'
     echo 'vga = "none"'
     echo 'vnc = 0'
@@ -44,8 +44,11 @@ linux_guest_config()
     echo 'on_reboot = "destroy"'
     echo 'on_crash = "destroy"'
     echo 'device_model_version = "qemu-xen"'
-    if [ "$dm" = hvmdm ]; then
+    if [ "${dm%-ours}" = hvmdm ]; then
         echo 'device_model_override = "/usr/lib/hvmdm/hvmdm"'
+    fi
+    if [ "${dm%-ours}" != "$dm" ]; then
+        echo 'firmware_override = "/usr/lib/hvmdm/hvmloader"'
     fi
     if [ "$mode" = emu ]; then
         echo 'xen_platform_pci = 0'
@@ -118,6 +121,14 @@ linux_metric_at()
 linux_inventory_check()
 {
     r=$DIR/guest-results
+    # With our firmware/hvmloader: its tables as Linux read them.
+    case $dm in *-ours)
+        grep -q '^acpi-problem' "$r" &&
+            { echo "$(grep '^acpi-problem' "$r" | head -n 1)"; return; }
+        grep -q "^cpus ${GUEST_VCPUS:-1}\$" "$r" ||
+            { echo "guest saw $(grep '^cpus' "$r") (want ${GUEST_VCPUS:-1})"
+              return; }
+    esac
     case $1 in
     emu)
         grep -q '^block sda ' "$r" || { echo "no sda in the guest"; return; }

@@ -201,7 +201,7 @@ guest_config()
     echo "name = \"$name\""
     echo 'type = "hvm"'
     echo 'memory = 32'
-    echo 'vcpus = 1'
+    echo "vcpus = ${GUEST_VCPUS:-1}"
     echo 'serial = "pty"'
     if [ "$kind" = vga ]; then
         echo 'vga = "stdvga"'
