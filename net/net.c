@@ -1,8 +1,9 @@
 /*
  * The backend core: -netdev sub-option parsing, the backend table, the
  * receive loop of fd backends with back-pressure, and the socket backend
- * (-netdev socket,id=ID,fd=N: one end of an AF_UNIX datagram socket pair,
- * one frame per datagram), which the harness and bench/e1000 use.
+ * (-netdev socket,id=ID,fd=N[,vnet_hdr=on]: one end of an AF_UNIX datagram
+ * socket pair, one frame per datagram, with the tap's virtio_net_hdr in
+ * front when vnet_hdr=on), which the harness and bench/e1000 use.
  */
 #include "net/net.h"
 
@@ -197,7 +198,7 @@ static int
 net_socket_open(struct net_backend *nb, struct net_opts *o, char *err,
                 size_t errlen)
 {
-    const char *fd = net_opt(o, "fd");
+    const char *fd = net_opt(o, "fd"), *vh = net_opt(o, "vnet_hdr");
     int type = 0;
     socklen_t tl = sizeof(type);
     char *end;
@@ -217,6 +218,13 @@ net_socket_open(struct net_backend *nb, struct net_opts *o, char *err,
                  fd);
         return -1;
     }
+    if (vh && strcmp(vh, "on") != 0 && strcmp(vh, "off") != 0) {
+        snprintf(err, errlen, "-netdev socket,vnet_hdr=%s: use on or off",
+                 vh);
+        return -1;
+    }
+    /* Frames carry a struct net_vnet_hdr both ways, as on a tap. */
+    nb->vnet_hdr = vh && strcmp(vh, "on") == 0;
     nb->fd = (int)v;
     return 0;
 }

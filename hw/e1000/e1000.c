@@ -305,6 +305,7 @@ struct e1000_tx {
     uint8_t legacy_css, legacy_cso;
     bool legacy_ic;
     bool tse;
+    bool gso;                   /* whole TSO packet to a vnet-hdr backend */
     bool vle;
     uint16_t vlan;
     bool drop;                  /* bad TSO context or DMA fault: discard */
@@ -1086,6 +1087,58 @@ e1000_tso_segment(struct e1000 *s, bool last)
     tx->len = (uint32_t)hl;
 }
 
+/*
+ * A whole TSO packet for a backend that segments (tap with IFF_VNET_HDR):
+ * the kernel expects the CHECKSUM_PARTIAL form (virtio 1.0 5.1.6.2), so
+ * the IP lengths cover the whole packet and the TCP checksum field holds
+ * the pseudo-header sum with the length, which the driver's seed lacks.
+ */
+static void
+e1000_gso_send(struct e1000 *s)
+{
+    const struct e1000_tx_ctx *c = &s->tx.ctx;
+    uint8_t *f = tx_frame(s);
+    size_t len = s->tx.len;
+    struct net_vnet_hdr h = {
+        .flags = NET_VNET_F_NEEDS_CSUM,
+        .gso_type = (c->tucmd & TUCMD_IP) ? NET_VNET_GSO_TCPV4
+                                          : NET_VNET_GSO_TCPV6,
+        .hdr_len = c->hdr_len,
+        .gso_size = c->mss,
+        .csum_start = c->tucss,
+        .csum_offset = (uint16_t)(c->tucso - c->tucss),
+    };
+
+    if (len < c->hdr_len || len - c->ipcss > 0xffff) {
+        GUEST_ERR("e1000: TSO packet of %zu bytes dropped", len);
+        return;
+    }
+    if (c->tucmd & TUCMD_IP) {
+        net_put16(f + c->ipcss + 2, (uint16_t)(len - c->ipcss));
+        net_put16(f + c->ipcso, 0);
+        e1000_csum_insert(f, len, c->ipcss, c->ipcso, c->ipcse);
+    } else {
+        net_put16(f + c->ipcss + 4, (uint16_t)(len - c->ipcss - 40));
+    }
+    net_put16(f + c->tucso, net_csum_fold(net_get16(f + c->tucso) +
+                                          (uint32_t)(len - c->tucss)));
+    stat_tx(s, f, len);
+    net_send_offload(s->net, &h, f, len);
+}
+
+/* Can this TSO packet go to the backend whole (e1000_gso_send)? */
+static bool
+e1000_gso_ok(const struct e1000 *s)
+{
+    const struct e1000_tx *tx = &s->tx;
+
+    return s->net && net_has_vnet_hdr(s->net) &&
+           (tx->ctx.tucmd & TUCMD_TCP) && (tx->popts & TXD_POPTS_TXSM) &&
+           tx->ctx.hdr_len + (size_t)tx->ctx.paylen <= E1000_TX_BUF &&
+           !(tx->vle && (reg(s, E1000_CTRL) & CTRL_VME)) &&
+           !(reg(s, E1000_RCTL) & RCTL_LBM);
+}
+
 static void
 e1000_tx_reset_packet(struct e1000 *s)
 {
@@ -1096,6 +1149,7 @@ e1000_tx_reset_packet(struct e1000 *s)
     tx->tso_frames = 0;
     tx->drop = false;
     tx->truncated = false;
+    tx->gso = false;
 }
 
 static void
@@ -1106,6 +1160,8 @@ e1000_tx_finish(struct e1000 *s)
 
     if (tx->drop) {
         GUEST_ERR("e1000: transmit packet dropped (bad context or DMA)");
+    } else if (tx->gso) {
+        e1000_gso_send(s);
     } else if (tx->tse) {
         if (tx->len > tx->ctx.hdr_len || tx->tso_frames == 0) {
             e1000_tso_segment(s, true);
@@ -1133,12 +1189,13 @@ e1000_tx_gather(struct e1000 *s, uint64_t addr, size_t len)
 {
     struct e1000_tx *tx = &s->tx;
     size_t hl = tx->ctx.hdr_len;
-    size_t limit = tx->tse ? hl + tx->ctx.mss : E1000_TX_BUF;
+    bool segment = tx->tse && !tx->gso;
+    size_t limit = segment ? hl + tx->ctx.mss : E1000_TX_BUF;
 
     while (len && !tx->drop) {
         size_t n;
 
-        if (tx->tse && tx->len == limit) {
+        if (segment && tx->len == limit) {
             e1000_tso_segment(s, false);
         }
         n = MIN(len, limit - tx->len);
@@ -1204,9 +1261,10 @@ e1000_tx_data(struct e1000 *s, const struct e1000_desc *d)
     size_t len = ext ? (d->lower & 0xfffff) : (d->lower & 0xffff);
 
     if (s->tx.len == 0 && !s->tx.drop && s->tx.tso_frames == 0) {
-        e1000_tx_start(s, cmd, (uint8_t)(d->upper >> 8));
         s->tx.vle = (cmd & TXD_CMD_VLE) != 0;
         s->tx.vlan = (uint16_t)(d->upper >> 16);
+        e1000_tx_start(s, cmd, (uint8_t)(d->upper >> 8));
+        s->tx.gso = s->tx.tse && !s->tx.drop && e1000_gso_ok(s);
     }
     if (cmd & TXD_CMD_EOP) {
         /* VLE, the VLAN tag and the legacy checksum fields are valid in
