@@ -342,6 +342,7 @@ FUZZ_TARGETS += qcow2
 FUZZ_TARGETS += qmp
 FUZZ_TARGETS += cmdline
 FUZZ_TARGETS += replay
+FUZZ_TARGETS += vnc
 FUZZ_TARGETS += state-ide
 FUZZ_TARGETS += state-uart
 FUZZ_TARGETS += state-i8042

@@ -15,7 +15,7 @@
  *    every width aimed at what the board decodes (found by scanning the
  *    address maps, so a new device is covered without changes here), PCI
  *    configuration both ways, descriptors in guest RAM (PRD tables, rings),
- *    string I/O, buffered writes, time;
+ *    string I/O, buffered writes, frames from the wire, time;
  *  - FUZZ_STATE_TARGET(name): a device's saved record through check() and
  *    load() plus guest operations (fuzz/state-*.c are one line each);
  *  - seeds are generated at build time: run a target with FUZZ_SEEDS=DIR
@@ -48,7 +48,8 @@ uint64_t fz_u64(struct fz *f);
 /* Up to len bytes (fewer at the end); returns how many were copied. */
 size_t fz_bytes(struct fz *f, void *buf, size_t len);
 
-/* Logs quiet, block completions awaited in short polls (every target). */
+/* Logs quiet, SIGPIPE ignored as the process does, block completions
+ * awaited in short polls (every target). */
 void fuzz_quiet(void);
 /* The board every guest-facing target runs; free with t_machine_free. */
 struct t_machine *fuzz_machine(void);
