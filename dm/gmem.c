@@ -337,6 +337,12 @@ gm_set_log_dirty(struct gmem *gm, int enabled)
     gm->log_dirty = enabled != 0;
 }
 
+int
+gm_log_dirty(const struct gmem *gm)
+{
+    return gm->log_dirty;
+}
+
 const struct gm_stats *
 gm_stats(const struct gmem *gm)
 {

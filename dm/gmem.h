@@ -55,6 +55,9 @@ void gm_unmap(struct gmem *gm, void *host, size_t len, int written);
 void gm_invalidate(struct gmem *gm);
 /* Report every guest page hvmdm writes (live migration log-dirty). */
 void gm_set_log_dirty(struct gmem *gm, int enabled);
+/* Is it on? Devices that write guest RAM without gm_write (VRAM) report
+ * their writes with hv modified_memory while it is. */
+int gm_log_dirty(const struct gmem *gm);
 
 const struct gm_stats *gm_stats(const struct gmem *gm);
 

@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "dm/gmem.h"
 #include "dm/machine.h"
 #include "tests/harness.h"
 #include "tests/t.h"
@@ -681,5 +682,23 @@ T_TEST(vga_hostile_register_stream)
     t_buf_kick(t);
     display_refresh(d);
     g_rand_free(rnd);
+    t_machine_free(t);
+}
+
+/* Live migration: hvmdm's own VRAM writes reach Xen's dirty log. */
+T_TEST(vga_vram_writes_logged_during_migration)
+{
+    struct t_machine *t = vga_machine();
+    char want[64];
+
+    set_mode(t, &mode13);
+    t_writeb(t, 0xa0000 + 4096 * 3 + 5, 1);
+    T_EQ(t_hv_count(t, "modified"), 0);
+    gm_set_log_dirty(t->dm->gm, 1);
+    t_writeb(t, 0xa0000 + 4096 * 3 + 5, 2);
+    g_snprintf(want, sizeof(want), "modified 0x%" PRIx64 " 1",
+               (t_ram_size(t) >> 12) + 3);
+    T_ASSERT(strstr(t_hv_log(t), want) != NULL);
+    gm_set_log_dirty(t->dm->gm, 0);
     t_machine_free(t);
 }

@@ -356,6 +356,22 @@ stdvga_bar_moved(struct pci_dev *d, unsigned int bar)
     }
 }
 
+/*
+ * VRAM is guest memory: while migration's log-dirty is on, every page
+ * hvmdm writes there is reported as QEMU does (xen-dm-interface.md 7).
+ */
+static void
+stdvga_wrote(void *opaque, uint32_t off, uint32_t len)
+{
+    struct stdvga *v = opaque;
+    struct hv *hv = v->dm->hv;
+    uint64_t first = off / STDVGA_PAGE, last = (off + len - 1) / STDVGA_PAGE;
+
+    if (gm_log_dirty(v->dm->gm)) {
+        hv->ops->modified_memory(hv, v->cur_gfn + first, last - first + 1);
+    }
+}
+
 /* ---- display --------------------------------------------------------- */
 
 /*
@@ -678,6 +694,8 @@ stdvga_setup(struct stdvga *v, const struct dm_config *cfg)
     v->vga.self_dirty = g_new0(unsigned long, longs);
     v->xen_dirty = g_new0(unsigned long, longs);
     v->vga.render = vga_render_new();
+    v->vga.wrote = stdvga_wrote;
+    v->vga.wrote_opaque = v;
     pci_dev_init(&v->pci, &stdvga_info);
     stdvga_register_bars(v);
     vga_reset(&v->vga);

@@ -130,6 +130,9 @@ struct vga {
     bool palette_dirty;             /* DAC or attribute palette changed */
     bool regs_dirty;                /* a register that moves the picture */
     bool plane2_written;            /* the font plane changed (hvmdm side) */
+    /* Called for every VRAM range hvmdm writes (live-migration log). */
+    void (*wrote)(void *opaque, uint32_t off, uint32_t len);
+    void *wrote_opaque;
 
     /* Renderer state (not saved: rebuilt with a full redraw). */
     struct vga_render *render;

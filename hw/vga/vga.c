@@ -59,6 +59,9 @@ vga_mark_dirty(struct vga *s, uint32_t off, uint32_t len)
     if (len > s->vram_size - off) {
         len = s->vram_size - off;
     }
+    if (s->wrote) {
+        s->wrote(s->wrote_opaque, off, len);
+    }
     for (p = off >> VGA_PAGE_SHIFT; p <= (off + len - 1) >> VGA_PAGE_SHIFT;
          p++) {
         vga_set_bit(s->self_dirty, p);
