@@ -855,30 +855,76 @@ e1000_rx_csum(const struct e1000 *s, const uint8_t *f, size_t len,
     *errors |= net_csum_fold(sum) != 0xffff ? RXD_ERR_TCPE : 0;
 }
 
-/* Strip an 802.1Q tag into the descriptor when CTRL.VME (SDM 9.3). */
-static size_t
-e1000_rx_vlan(struct e1000 *s, uint8_t *f, size_t len, uint16_t *tci,
-              bool *tagged)
+/* A received frame on its way into the ring: where its bytes are (the
+ * backend's buffer, or rx_buf when it had to change) and what the last
+ * descriptor will say. The FCS follows the frame unless RCTL.SECRC. */
+struct e1000_rx_pkt {
+    const uint8_t *f;
+    size_t len;
+    uint8_t fcs[ETH_FCS_LEN];
+    size_t fcs_len;
+    uint16_t tci;
+    bool tagged;
+    uint8_t status, errors;
+};
+
+/* Does CTRL.VME strip this frame's 802.1Q tag (SDM 9.3)? */
+static bool
+e1000_rx_strips_vlan(const struct e1000 *s, const uint8_t *f, size_t len)
 {
-    if (!(reg(s, E1000_CTRL) & CTRL_VME) || len < ETH_HLEN + 4 ||
-        net_get16(f + 12) != (reg(s, E1000_VET) & 0xffff)) {
-        return len;
+    return (reg(s, E1000_CTRL) & CTRL_VME) && len >= ETH_HLEN + 4 &&
+           net_get16(f + 12) == (reg(s, E1000_VET) & 0xffff);
+}
+
+/* Runts padded to 60 bytes (SDM 8.2.4; CVE-2025-12464) and the VLAN tag
+ * moved into the descriptor need a copy; other frames are used in place. */
+static void
+e1000_rx_prepare(struct e1000 *s, const uint8_t *frame, size_t len,
+                 struct e1000_rx_pkt *p)
+{
+    uint8_t *f = s->rx_buf;
+
+    memset(p, 0, sizeof(*p));
+    p->f = frame;
+    p->len = len;
+    if (len >= ETH_ZLEN && !e1000_rx_strips_vlan(s, frame, len)) {
+        return;
     }
-    *tagged = true;
-    *tci = net_get16(f + 14);
-    memmove(f + 12, f + 16, len - 16);
-    return len - 4;
+    memcpy(f, frame, len);
+    p->len = MAX(len, (size_t)ETH_ZLEN);
+    memset(f + len, 0, p->len - len);
+    if (e1000_rx_strips_vlan(s, f, p->len)) {
+        p->tagged = true;
+        p->tci = net_get16(f + 14);
+        memmove(f + 12, f + 16, p->len - 16);
+        p->len -= 4;
+    }
+    p->f = f;
+}
+
+/* Bytes [off, off + n) of the frame and its FCS to guest memory. */
+static int
+e1000_rx_put(struct e1000 *s, uint64_t gpa, const struct e1000_rx_pkt *p,
+             size_t off, size_t n)
+{
+    size_t a = off < p->len ? MIN(n, p->len - off) : 0;
+    int rc = a ? gm_write(s->dm->gm, gpa, p->f + off, a) : 0;
+
+    if (rc == 0 && n > a) {
+        rc = gm_write(s->dm->gm, gpa + a, p->fcs + (off + a - p->len),
+                      n - a);
+    }
+    return rc;
 }
 
 /* Copy a frame into one or more buffers; false if DMA failed. */
 static bool
-e1000_rx_dma(struct e1000 *s, const uint8_t *f, size_t len, uint16_t tci,
-             bool tagged, uint8_t status, uint8_t errors)
+e1000_rx_dma(struct e1000 *s, const struct e1000_rx_pkt *p)
 {
     uint64_t base = (uint64_t)reg(s, E1000_RDBAH) << 32 | reg(s, E1000_RDBAL);
     unsigned int n = e1000_ring_size(s, E1000_RDLEN), bs = e1000_rx_bufsize(s);
     unsigned int h = reg(s, E1000_RDH);
-    size_t off = 0;
+    size_t off = 0, len = p->len + p->fcs_len;
     bool ok = true;
 
     while (off < len) {
@@ -888,18 +934,18 @@ e1000_rx_dma(struct e1000 *s, const uint8_t *f, size_t len, uint16_t tci,
         uint8_t wb[8];
 
         if (gm_read(s->dm->gm, base + 16ull * h, &d, sizeof(d)) < 0 ||
-            (d.addr && gm_write(s->dm->gm, d.addr, f + off, chunk) < 0)) {
+            (d.addr && e1000_rx_put(s, d.addr, p, off, chunk) < 0)) {
             GUEST_ERR("e1000: receive DMA fault at descriptor %u", h);
             ok = false;
         }
         wb[0] = (uint8_t)chunk;
         wb[1] = (uint8_t)(chunk >> 8);
         wb[2] = wb[3] = 0;
-        wb[4] = RXD_STA_DD | (last ? RXD_STA_EOP | status : 0) |
-                (tagged ? RXD_STA_VP : 0);
-        wb[5] = last ? errors : 0;
-        wb[6] = (uint8_t)tci;
-        wb[7] = (uint8_t)(tci >> 8);
+        wb[4] = RXD_STA_DD | (last ? RXD_STA_EOP | p->status : 0) |
+                (p->tagged ? RXD_STA_VP : 0);
+        wb[5] = last ? p->errors : 0;
+        wb[6] = (uint8_t)p->tci;
+        wb[7] = (uint8_t)(p->tci >> 8);
         if (gm_write(s->dm->gm, base + 16ull * h + 8, wb, sizeof(wb)) < 0) {
             ok = false;
         }
@@ -928,28 +974,22 @@ e1000_receive(void *opaque, const uint8_t *frame, size_t len)
 {
     struct e1000 *s = opaque;
     unsigned int n = e1000_ring_size(s, E1000_RDLEN), need, free;
-    uint8_t status = 0, errors = 0, *f = s->rx_buf;
-    uint16_t tci = 0;
-    bool tagged = false;
-    size_t l;
+    unsigned int bs = e1000_rx_bufsize(s);
+    struct e1000_rx_pkt p;
 
     if (len < ETH_HLEN || !e1000_rx_accept(s, frame, len)) {
         return;
     }
-    /* Pad runts to the 60-byte minimum (SDM 8.2.4; CVE-2025-12464). */
-    memcpy(f, frame, len);
-    l = MAX(len, (size_t)ETH_ZLEN);
-    memset(f + len, 0, l - len);
-    l = e1000_rx_vlan(s, f, l, &tci, &tagged);
-    e1000_rx_csum(s, f, l, &status, &errors);
-    stat_rx(s, f, l);
+    e1000_rx_prepare(s, frame, len, &p);
+    e1000_rx_csum(s, p.f, p.len, &p.status, &p.errors);
+    stat_rx(s, p.f, p.len);
     if (!(reg(s, E1000_RCTL) & RCTL_SECRC)) {
-        uint32_t crc = (uint32_t)crc32(0, f, (uInt)l);
+        uint32_t crc = (uint32_t)crc32(0, p.f, (uInt)p.len);
 
-        memcpy(f + l, &crc, ETH_FCS_LEN);
-        l += ETH_FCS_LEN;
+        memcpy(p.fcs, &crc, ETH_FCS_LEN);
+        p.fcs_len = ETH_FCS_LEN;
     }
-    need = (unsigned int)((l + e1000_rx_bufsize(s) - 1) / e1000_rx_bufsize(s));
+    need = (unsigned int)((p.len + p.fcs_len + bs - 1) / bs);
     free = e1000_rx_free(s);
     if (!pci_bus_master_enabled(&s->pci) || free < need) {
         stat_inc(s, E1000_RNBC);
@@ -957,7 +997,7 @@ e1000_receive(void *opaque, const uint8_t *frame, size_t len)
         e1000_raise(s, ICR_RXO);
         return;
     }
-    e1000_rx_dma(s, f, l, tci, tagged, status, errors);
+    e1000_rx_dma(s, &p);
     free -= need;
     if (free <= n >> (((reg(s, E1000_RCTL) >> RCTL_RDMTS_SHIFT) & 3) + 1)) {
         e1000_raise(s, ICR_RXDMT0);
