@@ -1124,3 +1124,255 @@ T_TEST(vnc_gvnccapture_with_password)
     capture_matches(&vt, "hvm-pw", 1, 640, 480);
     vt_stop(&vt);
 }
+
+/* ---- WebSocket (RFC 6455), as noVNC connects ----------------------------- */
+
+/* Read one unmasked server frame's payload (RFC 6455 5.2). */
+static size_t
+ws_frame(struct rc *c, uint8_t *buf, size_t max)
+{
+    uint8_t h[2], ext[8];
+    size_t len;
+
+    rc_read(c, h, 2);
+    T_EQ(h[0], 0x82);                           /* FIN, binary */
+    T_EQ(h[1] & 0x80, 0);                       /* servers do not mask */
+    len = h[1] & 0x7f;
+    if (len == 126) {
+        rc_read(c, ext, 2);
+        len = be16(ext);
+    } else if (len == 127) {
+        rc_read(c, ext, 8);
+        len = be32(ext + 4);
+    }
+    T_ASSERT(len <= max);
+    rc_read(c, buf, len);
+    return len;
+}
+
+static void
+ws_send(struct rc *c, const void *data, size_t n)
+{
+    uint8_t f[6 + 64] = { 0x82, (uint8_t)(0x80 | n), 0x12, 0x34, 0x56,
+                          0x78 };
+    size_t i;
+
+    T_ASSERT(n < 64);
+    for (i = 0; i < n; i++) {
+        f[6 + i] = ((const uint8_t *)data)[i] ^ f[2 + i % 4];
+    }
+    rc_write(c, f, 6 + n);
+}
+
+/* The upgrade on the VNC port itself, then RFB inside binary frames; the
+ * server reports the client as a WebSocket one. */
+T_TEST(vnc_websocket_on_the_same_port)
+{
+    static const char req[] =
+        "GET /websockify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Origin: http://127.0.0.1\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Protocol: binary\r\n\r\n";
+    struct vt vt;
+    struct rc c = { .vt = &vt };
+    char resp[1024];
+    uint8_t buf[256];
+    size_t n = 0, len;
+
+    vt_start(&vt, "127.0.0.1:20,to=99,websocket=on", NULL);
+    c.fd = rc_connect_raw(&vt);
+    rc_write(&c, req, strlen(req));
+    while (n < 4 || memcmp(resp + n - 4, "\r\n\r\n", 4) != 0) {
+        T_ASSERT(n < sizeof(resp) - 1);
+        rc_read(&c, resp + n, 1);
+        n++;
+    }
+    resp[n] = '\0';
+    T_ASSERT(g_str_has_prefix(resp, "HTTP/1.1 101"));
+    /* RFC 6455 1.3's example key and its accept value. */
+    T_ASSERT(strstr(resp, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    len = ws_frame(&c, buf, sizeof(buf));
+    T_EQ(len, 12);
+    T_ASSERT(memcmp(buf, "RFB 003.008\n", 12) == 0);
+    ws_send(&c, "RFB 003.008\n", 12);
+    len = ws_frame(&c, buf, sizeof(buf));
+    T_ASSERT(len >= 2 && buf[0] == len - 1);
+    T_ASSERT(memchr(buf + 1, rfbNoAuth, len - 1));
+    ws_send(&c, "\1", 1);
+    len = ws_frame(&c, buf, sizeof(buf));
+    T_EQ(len, 4);
+    T_EQ(be32(buf), 0);                         /* security result: OK */
+    ws_send(&c, "\1", 1);
+    len = ws_frame(&c, buf, sizeof(buf));
+    T_ASSERT(len >= 24);
+    T_EQ(be16(buf), 640);
+    T_EQ(be16(buf + 2), 480);
+    T_EQ(vnc_client_count(vt.v), 1);
+    rc_close(&c);
+    vt_stop(&vt);
+}
+
+/* ---- noVNC in headless Chromium ---------------------------------------- */
+
+/*
+ * noVNC asks for Tight with JPEG quality 6, and libvncserver sends JPEG
+ * for many-coloured tiles: exact pixels need a picture of few colours per
+ * tile (Tight's palette mode, lossless). 8x8 blocks of 4 colours.
+ */
+static uint32_t
+blocks(int x, int y)
+{
+    static const uint32_t pal[4] = { 0x102030, 0xe0c040, 0x20a0f0,
+                                     0xf04080 };
+
+    return pal[((x >> 3) ^ (y >> 3) ^ (x >> 6)) & 3];
+}
+
+static void
+fill_blocks(struct display *d)
+{
+    uint32_t *p = pixman_image_get_data(display_image(d));
+    int x, y;
+
+    for (y = 0; y < 480; y++) {
+        for (x = 0; x < 640; x++) {
+            p[y * 640 + x] = blocks(x, y);
+        }
+    }
+    display_dirty(d, 0, 0, 640, 480);
+}
+
+static int
+free_tcp_port(void)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    T_ASSERT(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    T_ASSERT(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* Debian's novnc pages from a local HTTP server (python3's http.server). */
+static GPid
+http_serve(const char *dir, int port)
+{
+    g_autofree char *p = g_strdup_printf("%d", port);
+    char *argv[] = { "python3", "-m", "http.server", p, "--bind",
+                     "127.0.0.1", "--directory", (char *)dir, NULL };
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    gint64 end = g_get_monotonic_time() + TIMEOUT_US;
+    GError *err = NULL;
+    GPid pid;
+    int fd;
+
+    if (!g_spawn_async(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+                       G_SPAWN_STDOUT_TO_DEV_NULL |
+                       G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &err)) {
+        t_fail(__FILE__, __LINE__, "python3: %s", err->message);
+    }
+    for (;;) {
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            close(fd);
+            return pid;
+        }
+        close(fd);
+        T_ASSERT(g_get_monotonic_time() < end);
+        g_usleep(20000);
+    }
+}
+
+/* Where the 640x480 pattern starts in an RGB(A) screenshot; -1 if not. */
+static bool
+find_pattern(const uint8_t *px, int w, int h, int bpp, int *ox, int *oy)
+{
+    int x, y, i;
+
+    for (y = 0; y + 480 <= h; y++) {
+        for (x = 0; x + 640 <= w; x++) {
+            for (i = 0; i < 24; i++) {
+                const uint8_t *q = px + (size_t)(y + i * 3) * (w * bpp + 1) +
+                                   1 + (size_t)(x + i * 5) * bpp;
+
+                if (((uint32_t)q[0] << 16 | q[1] << 8 | q[2]) !=
+                    blocks(i * 5, i * 3)) {
+                    break;
+                }
+            }
+            if (i == 24) {
+                *ox = x;
+                *oy = y;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/*
+ * noVNC (Debian's novnc, vnc_lite.html) in headless Chromium connects to
+ * the VNC port over WebSocket with no proxy, and its canvas, in Chromium's
+ * screenshot, is the surface pixel for pixel.
+ */
+T_TEST(vnc_novnc_in_headless_chromium)
+{
+    g_autofree char *dir = g_dir_make_tmp("hvmdm-novnc-XXXXXX", NULL);
+    g_autofree char *png = g_strdup_printf("%s/shot.png", dir);
+    g_autofree char *profile = g_strdup_printf("--user-data-dir=%s/p", dir);
+    g_autofree char *shot = g_strdup_printf("--screenshot=%s", png);
+    g_autofree char *url = NULL;
+    g_autofree char *data = NULL;
+    g_autofree uint8_t *px = NULL;
+    struct vt vt;
+    GPid http;
+    gsize len;
+    int hp = free_tcp_port(), w = 0, h = 0, bpp = 0, ox, oy, x, y, status;
+
+    vt_start(&vt, "127.0.0.1:20,to=99,websocket=on", NULL);
+    fill_blocks(vt.d);
+    http = http_serve("/usr/share/novnc", hp);
+    url = g_strdup_printf("http://127.0.0.1:%d/vnc_lite.html?host=127.0.0.1"
+                          "&port=%d", hp, vnc_port(vt.v));
+    {
+        char *argv[] = { "chromium", "--headless", "--no-sandbox",
+                         "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync",
+                         "--hide-scrollbars", profile,
+                         "--window-size=900,700",
+                         "--virtual-time-budget=15000", shot, url, NULL };
+
+        status = run_client(&vt, argv, NULL);
+    }
+    kill(http, SIGTERM);
+    waitpid(http, NULL, 0);
+    T_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    T_ASSERT(g_file_get_contents(png, &data, &len, NULL));
+    px = png_decode((const uint8_t *)data, len, &w, &h, &bpp);
+    if (!find_pattern(px, w, h, bpp, &ox, &oy)) {
+        t_fail(__FILE__, __LINE__, "the guest screen is not in noVNC's page "
+               "(%dx%d screenshot %s)", w, h, png);
+    }
+    for (y = 0; y < 480; y++) {
+        for (x = 0; x < 640; x++) {
+            const uint8_t *q = px + (size_t)(oy + y) * (w * bpp + 1) + 1 +
+                               (size_t)(ox + x) * bpp;
+            uint32_t got = (uint32_t)q[0] << 16 | q[1] << 8 | q[2];
+
+            if (got != blocks(x, y)) {
+                t_fail(__FILE__, __LINE__, "noVNC pixel %d,%d: %06x != "
+                       "%06x", x, y, got, blocks(x, y));
+            }
+        }
+    }
+    vt_stop(&vt);
+    unlink(png);
+}

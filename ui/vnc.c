@@ -693,11 +693,12 @@ static rfbProtocolExtension vnc_ext_key = {
 /* ---- clients and authentication (VNC thread) -------------------------- */
 
 /*
- * libvncserver 0.9.14 never frees a client's rfbExtensionData nodes
- * (rfbClientConnectionGone leaves them): free them as the client goes.
+ * libvncserver 0.9.14 never frees a client's rfbExtensionData nodes nor
+ * its WebSocket context (45 KiB, calloc'd in webSocketsHandshake), and
+ * reads neither after the client-gone hook: free them as the client goes.
  */
 static void
-vnc_free_extensions(rfbClientPtr cl)
+vnc_free_client_leftovers(rfbClientPtr cl)
 {
     rfbExtensionData *e, *next;
 
@@ -707,6 +708,8 @@ vnc_free_extensions(rfbClientPtr cl)
         free(e);
     }
     cl->extensions = NULL;
+    free(cl->wsctx);
+    cl->wsctx = NULL;
 }
 
 static void
@@ -723,7 +726,7 @@ vnc_client_gone(rfbClientPtr cl)
     DM_INFO("vnc: client %s:%s disconnected", c->host, c->service);
     g_free(c);
     cl->clientData = NULL;
-    vnc_free_extensions(cl);
+    vnc_free_client_leftovers(cl);
     vnc_queue(v, &rel);
     vnc_queue(v, &ch);
 }
@@ -744,7 +747,7 @@ vnc_new_client(rfbClientPtr cl)
     if (full) {
         DM_WARN("vnc: %d clients connected; refusing another",
                 VNC_MAX_CLIENTS);
-        vnc_free_extensions(cl);
+        vnc_free_client_leftovers(cl);
         return RFB_CLIENT_REFUSE;
     }
     c = g_new0(struct vnc_client, 1);
