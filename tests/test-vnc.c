@@ -1317,49 +1317,67 @@ find_pattern(const uint8_t *px, int w, int h, int bpp, int *ox, int *oy)
     return false;
 }
 
+/* One page load in headless Chromium; the screenshot's pixels. */
+static uint8_t *
+novnc_shot(struct vt *vt, const char *dir, int hp, int *w, int *h, int *bpp)
+{
+    g_autofree char *png = g_strdup_printf("%s/shot.png", dir);
+    g_autofree char *profile = g_strdup_printf("--user-data-dir=%s/p", dir);
+    g_autofree char *shot = g_strdup_printf("--screenshot=%s", png);
+    g_autofree char *url = g_strdup_printf(
+        "http://127.0.0.1:%d/vnc_lite.html?host=127.0.0.1&port=%d", hp,
+        vnc_port(vt->v));
+    char *argv[] = { "chromium", "--headless", "--no-sandbox",
+                     "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync",
+                     "--hide-scrollbars", profile, "--window-size=900,700",
+                     "--virtual-time-budget=15000", shot, url, NULL };
+    g_autofree char *data = NULL;
+    gsize len;
+    int status = run_client(vt, argv, NULL);
+
+    T_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    T_ASSERT(g_file_get_contents(png, &data, &len, NULL));
+    unlink(png);
+    return png_decode((const uint8_t *)data, len, w, h, bpp);
+}
+
 /*
  * noVNC (Debian's novnc, vnc_lite.html) in headless Chromium connects to
  * the VNC port over WebSocket with no proxy, and its canvas, in Chromium's
- * screenshot, is the surface pixel for pixel.
+ * screenshot, is the surface pixel for pixel. Chromium's virtual time can
+ * run out before the first update is drawn on a loaded machine: a page
+ * without the picture is loaded again (three tries); a wrong pixel fails.
  */
 T_TEST(vnc_novnc_in_headless_chromium)
 {
     g_autofree char *dir = g_dir_make_tmp("hvmdm-novnc-XXXXXX", NULL);
-    g_autofree char *png = g_strdup_printf("%s/shot.png", dir);
-    g_autofree char *profile = g_strdup_printf("--user-data-dir=%s/p", dir);
-    g_autofree char *shot = g_strdup_printf("--screenshot=%s", png);
-    g_autofree char *url = NULL;
-    g_autofree char *data = NULL;
     g_autofree uint8_t *px = NULL;
     struct vt vt;
     GPid http;
-    gsize len;
-    int hp = free_tcp_port(), w = 0, h = 0, bpp = 0, ox, oy, x, y, status;
+    int hp = free_tcp_port(), w = 0, h = 0, bpp = 0, ox, oy, x, y, tries;
+    bool found = false;
 
     vt_start(&vt, "127.0.0.1:20,to=99,websocket=on", NULL);
     fill_blocks(vt.d);
     http = http_serve("/usr/share/novnc", hp);
-    url = g_strdup_printf("http://127.0.0.1:%d/vnc_lite.html?host=127.0.0.1"
-                          "&port=%d", hp, vnc_port(vt.v));
-    {
-        char *argv[] = { "chromium", "--headless", "--no-sandbox",
-                         "--disable-gpu", "--disable-quic", "--no-first-run",
-                         "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync",
-                         "--hide-scrollbars", profile,
-                         "--window-size=900,700",
-                         "--virtual-time-budget=15000", shot, url, NULL };
-
-        status = run_client(&vt, argv, NULL);
+    for (tries = 0; tries < 3 && !found; tries++) {
+        g_free(px);
+        px = novnc_shot(&vt, dir, hp, &w, &h, &bpp);
+        found = find_pattern(px, w, h, bpp, &ox, &oy);
     }
     kill(http, SIGTERM);
     waitpid(http, NULL, 0);
-    T_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    T_ASSERT(g_file_get_contents(png, &data, &len, NULL));
-    px = png_decode((const uint8_t *)data, len, &w, &h, &bpp);
-    if (!find_pattern(px, w, h, bpp, &ox, &oy)) {
+    {
+        char *rm[] = { "rm", "-rf", dir, NULL };
+
+        g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                     NULL, NULL, NULL);
+    }
+    if (!found) {
         t_fail(__FILE__, __LINE__, "the guest screen is not in noVNC's page "
-               "(%dx%d screenshot %s)", w, h, png);
+               "(%dx%d screenshot, %d tries)", w, h, tries);
     }
     for (y = 0; y < 480; y++) {
         for (x = 0; x < 640; x++) {
@@ -1374,5 +1392,4 @@ T_TEST(vnc_novnc_in_headless_chromium)
         }
     }
     vt_stop(&vt);
-    unlink(png);
 }
