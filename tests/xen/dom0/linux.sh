@@ -60,6 +60,8 @@ linux_guest_config()
     # Event channels through the platform device's interrupt (the
     # HVM_PARAM_CALLBACK_IRQ INTx/GSI form), not the vector callback.
     [ "$mode" = pv ] && extra=" xen_no_vector_callback"
+    # linux-net-*: the guest's network hook runs (tests/xen/guest/net-hook.sh)
+    case $kind in linux-net-*) extra="$extra net=1" ;; esac
     echo "kernel = \"$LINUX/vmlinuz\""
     echo "ramdisk = \"$LINUX/initrd.gz\""
     echo "cmdline = \"console=ttyS0 quiet mode=$mode pat=$LINUX_PAT$extra\""

@@ -7,6 +7,9 @@
 #   NET TX <md5> <kB/s> <driver>    32 MiB sent; md5 of what was sent
 #   NET NONE                        no eth0 in this guest
 
+# Only in the network scenarios (net=1 on the kernel command line).
+[ "${net:-}" = 1 ] || exit 0
+
 mark()
 {
     echo "$*" > /dev/ttyS0
