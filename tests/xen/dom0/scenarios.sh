@@ -209,7 +209,14 @@ guest_config()
     else
         echo 'vga = "none"'
     fi
-    echo 'vnc = 0'
+    if [ "$kind" = cdrom ] && want vnc-port vnc-auth; then
+        # VNC with a password: libxl's query-vnc and change-vnc-password
+        echo 'vnc = 1'
+        echo 'vnclisten = "127.0.0.1"'
+        echo 'vncpasswd = "hvm-vnc"'
+    else
+        echo 'vnc = 0'
+    fi
     echo 'sdl = 0'
     echo 'nographic = 1'
     echo 'vkb_device = 0'
@@ -568,10 +575,13 @@ run_cdrom()
         result "$dm" cdrom-boot FAIL "$(create_failure)"
         result "$dm" round-trip FAIL "no guest (xl create failed)"
         result "$dm" destroy FAIL "no guest (xl create failed)"
+        result "$dm" vnc-port FAIL "no guest (xl create failed)"
+        result "$dm" vnc-auth FAIL "no guest (xl create failed)"
         cleanup_guest
         collect_logs
         return
     fi
+    want vnc-port vnc-auth && vnc_scenario
     t=$(wait_text "$DIR/serial" "$BANNER_CD" "$T_BOOT" "$DOMID")
     WAIT_RC=$?
     if [ "$WAIT_RC" = 0 ]; then
@@ -587,6 +597,35 @@ run_cdrom()
     destroy_scenario
     cleanup_guest
     collect_logs
+}
+
+# With vnc-port or vnc-auth in SCENARIOS the CD guest has vnc=1 and
+# vncpasswd=. xl create succeeded, so libxl's query-vnc and
+# change-vnc-password worked; it published the port, and the port greets
+# as RFB 3.8 offering VNC authentication (type 2) only.
+vnc_scenario()
+{
+    base=/local/domain/$DOMID/console
+    port=$(xenstore-read "$base/vnc-port" 2>/dev/null)
+    listen=$(xenstore-read "$base/vnc-listen" 2>/dev/null)
+    pass=$(xenstore-read "$base/vnc-pass" 2>/dev/null)
+    case $port in
+    59[0-9][0-9])
+        result "$dm" vnc-port PASS "console/vnc-port $port," \
+            "vnc-listen $listen, vnc-pass ${pass:+set}" ;;
+    *)
+        result "$dm" vnc-port FAIL "console/vnc-port is '$port'"
+        result "$dm" vnc-auth FAIL "no port published"
+        return ;;
+    esac
+    got=$( (printf 'RFB 003.008\n'; sleep 2) |
+        timeout 10 socat - "TCP:127.0.0.1:$port" 2>/dev/null |
+        head -c 14 | od -An -tx1 | tr -d ' \n')
+    if [ "$got" = 524642203030332e3030380a0102 ]; then
+        result "$dm" vnc-auth PASS "RFB 003.008, VNC authentication only"
+    else
+        result "$dm" vnc-auth FAIL "port $port answered '$got'"
+    fi
 }
 
 # "RTT <loop TSC> <TSC over 4 BIOS ticks>" in hex: 10,000 inb of COM1's
@@ -785,7 +824,8 @@ while [ "$ROUND" -le "${SOAK:-1}" ]; do
 for dm in $DMS; do
     echo "DM $dm" >&3
     want disk-boot checksum poweroff && run_disk "$dm"
-    want cdrom-boot destroy round-trip xl-tools && run_cdrom "$dm"
+    want cdrom-boot destroy round-trip xl-tools vnc-port vnc-auth &&
+        run_cdrom "$dm"
     for kind in linux-emu linux-pv linux-hostile; do
         want "$kind" && run_linux "$dm" "$kind"
     done

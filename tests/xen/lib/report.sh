@@ -3,7 +3,8 @@
 
 # The Linux guest scenarios (linux-emu linux-pv linux-hostile) and the VGA
 # screens (vga-banner vga-text vga-m13 vga-vbe, tests/xen/dom0/vga.sh) run
-# when named in SCENARIOS.
+# when named in SCENARIOS, and so do vnc-port and vnc-auth (the CD guest
+# then runs with vnc=1 and vncpasswd=).
 SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff \
     round-trip"}
 SCENARIOS=$(echo $SCENARIOS)
@@ -29,7 +30,7 @@ report_split_logs()
 report_guest()
 {
     case $2 in
-    cdrom-boot|destroy|round-trip|xl-tools) echo "$1-cdrom" ;;
+    cdrom-boot|destroy|round-trip|xl-tools|vnc-*) echo "$1-cdrom" ;;
     linux-*) echo "$1-$2" ;;
     vga-*) echo "$1-vga" ;;
     *) echo "$1-disk" ;;
