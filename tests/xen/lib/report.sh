@@ -6,7 +6,7 @@
 # when named in SCENARIOS, and so do vnc-port and vnc-auth (the CD guest
 # then runs with vnc=1 and vncpasswd=).
 SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff \
-    round-trip"}
+    round-trip xl-tools"}
 SCENARIOS=$(echo $SCENARIOS)
 
 # Is any Linux guest scenario selected?
