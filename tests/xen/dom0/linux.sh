@@ -65,8 +65,10 @@ linux_guest_config()
     echo "kernel = \"$LINUX/vmlinuz\""
     echo "ramdisk = \"$LINUX/initrd.gz\""
     echo "cmdline = \"console=ttyS0 quiet mode=$mode pat=$LINUX_PAT$extra\""
+    # target= must come last: xl takes the rest of the spec as the path
+    # (xl-disk-configuration(5)).
     d="format=raw,vdev=hda,access=rw,backendtype=phy"
-    d="$d,target=$LINUX_LOOP,script=/test/block-loop"
+    d="$d,script=/test/block-loop,target=$LINUX_LOOP"
     echo "disk = [ \"$d\" ]"
 }
 
