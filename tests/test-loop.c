@@ -247,6 +247,8 @@ T_TEST(loop_idle_guest_costs_no_wakeup_with_spin)
 struct poster {
     struct lt *l;
     unsigned int delay_us;
+    bool when_spinning;         /* post once the loop has begun to spin */
+    uint64_t spins;
 };
 
 static gpointer
@@ -254,17 +256,23 @@ post_later(gpointer opaque)
 {
     struct poster *ps = opaque;
     ioreq_t r = pio(IOREQ_READ, 0);
+    const struct dm_loop_stats *st = lstats(ps->l);
 
+    while (ps->when_spinning &&
+           __atomic_load_n(&st->spins, __ATOMIC_RELAXED) == ps->spins) {
+        g_usleep(50);
+    }
     g_usleep(ps->delay_us);
     t_post_request(ps->l->t, 0, &r, true);
     return NULL;
 }
 
-/* One request posted from another thread delay_us from now, served. */
+/* One request posted from another thread delay_us from now (or from when
+ * the loop spins), served. */
 static void
-serve_posted_after(struct lt *l, unsigned int delay_us)
+serve_posted(struct lt *l, unsigned int delay_us, bool when_spinning)
 {
-    struct poster ps = { l, delay_us };
+    struct poster ps = { l, delay_us, when_spinning, lstats(l)->spins };
     GThread *th = g_thread_new("poster", post_later, &ps);
     ioreq_t done;
 
@@ -272,6 +280,12 @@ serve_posted_after(struct lt *l, unsigned int delay_us)
         dm_loop_iterate(l->t->dm, 1);
     }
     g_thread_join(th);
+}
+
+static void
+serve_posted_after(struct lt *l, unsigned int delay_us)
+{
+    serve_posted(l, delay_us, false);
 }
 
 T_TEST(loop_spin_catches_a_request_without_sleeping)
@@ -283,7 +297,7 @@ T_TEST(loop_spin_catches_a_request_without_sleeping)
     dm_loop_set_spin(l.t->dm, 400000000);      /* 50 ms to start with */
     burst(&l, 1);
     before = *lstats(&l);
-    serve_posted_after(&l, 1000);
+    serve_posted(&l, 1000, true);
     T_EQ(lstats(&l)->spin_hits - before.spin_hits, 1);
     T_EQ(lstats(&l)->sleeps - before.sleeps, 0);
     t_machine_free(l.t);
