@@ -4,9 +4,11 @@
  * page) can repeat, driven in a loop: at most a burst per second reaches
  * the log.
  */
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
 
+#include "dm/dev.h"
 #include "dm/gmem.h"
 #include "dm/log.h"
 #include "dm/machine.h"
@@ -134,5 +136,32 @@ T_TEST(hostile_log_guest_errors_limited)
     }
     T_ASSERT(dm_log_guest_errors() - errs >= LOOPS);
     T_ASSERT(dm_log_lines() - before <= LINES_MAX);
+    t_machine_free(t);
+}
+
+/*
+ * Found by fuzz/state-i440fx.c: a record of a chipset function saved as
+ * unplugged passed check() and load() removed the host bridge. The
+ * functions soldered to the board refuse such a record.
+ */
+T_TEST(hostile_state_chipset_cannot_be_unplugged)
+{
+    static const char *const fixed[] = { "i440fx", "piix3", "piix4-pm",
+                                         "piix-ide" };
+    struct t_machine *t = hostile_machine(0);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++) {
+        struct dm_dev *d = t_find_dev(t, fixed[i]);
+        uint8_t *rec;
+
+        T_ASSERT(d != NULL);
+        rec = g_malloc0(d->ops->state_size);
+        d->ops->save(d->opaque, rec);
+        T_EQ(d->ops->check(rec), 0);
+        rec[257] = 0;               /* struct pci_dev_state.present */
+        T_EQ(d->ops->check(rec), -EINVAL);
+        g_free(rec);
+    }
+    T_EQ(t_pcicfg_read(t, 0, 0, 4), 0x12378086);
     t_machine_free(t);
 }

@@ -508,8 +508,8 @@ piix_ide_check(const void *rec)
             return -EINVAL;
         }
     }
-    return pci_dev_state_check(&r->pci, PCI_VENDOR_ID_INTEL,
-                               PIIX_IDE_DEVICE_ID);
+    return pci_dev_state_check_fixed(&r->pci, PCI_VENDOR_ID_INTEL,
+                                     PIIX_IDE_DEVICE_ID);
 }
 
 static void

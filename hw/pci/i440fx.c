@@ -48,8 +48,9 @@ struct i440fx {
 
 /*
  * The saved record (version 1): the PCI function's state only; check() is
- * pci_dev_state_check (vendor and device ID, booleans, reserved zero;
- * config bytes re-masked on load).
+ * pci_dev_state_check_fixed (vendor and device ID, booleans, reserved zero,
+ * present: the host bridge cannot be unplugged; config bytes re-masked on
+ * load).
  * Property, held by fuzz/state-i440fx.c: any record check() accepts, loaded
  * and then driven by any guest I/O, is memory safe and terminates, and
  * what the device then saves passes check() again.
@@ -122,8 +123,8 @@ i440fx_check(const void *rec)
 {
     const struct i440fx_rec *r = rec;
 
-    return pci_dev_state_check(&r->pci, PCI_VENDOR_ID_INTEL,
-                               I440FX_DEVICE_ID);
+    return pci_dev_state_check_fixed(&r->pci, PCI_VENDOR_ID_INTEL,
+                                     I440FX_DEVICE_ID);
 }
 
 static void

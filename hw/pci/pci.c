@@ -744,6 +744,16 @@ pci_dev_state_check(const struct pci_dev_state *s, uint16_t vendor_id,
     return 0;
 }
 
+int
+pci_dev_state_check_fixed(const struct pci_dev_state *s, uint16_t vendor_id,
+                          uint16_t device_id)
+{
+    if (s->present != 1) {
+        return -EINVAL;
+    }
+    return pci_dev_state_check(s, vendor_id, device_id);
+}
+
 /*
  * Only bits the guest could have written come from the record; read-only
  * bits keep what this function is. Then the mappings and INTx follow.

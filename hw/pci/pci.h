@@ -239,6 +239,10 @@ void pci_dev_save(const struct pci_dev *d, struct pci_dev_state *s);
 /* Validate an untrusted record against the function's identity. */
 int pci_dev_state_check(const struct pci_dev_state *s, uint16_t vendor_id,
                         uint16_t device_id);
+/* The same for a function soldered to the board (the chipset's): a record
+ * may not have it unplugged. */
+int pci_dev_state_check_fixed(const struct pci_dev_state *s,
+                              uint16_t vendor_id, uint16_t device_id);
 /* Restore only guest-writable bits, then rebuild mappings and INTx. */
 void pci_dev_load(struct pci_dev *d, const struct pci_dev_state *s);
 

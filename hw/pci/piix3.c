@@ -58,8 +58,8 @@ struct piix3 {
 
 /*
  * The saved record (version 1). check() enforces: the PCI function's state
- * (pci_dev_state_check: this vendor and device ID, boolean INTx level and
- * presence, reserved bytes zero; config bytes are re-masked on load by
+ * (pci_dev_state_check_fixed: this vendor and device ID, boolean INTx
+ * level, present, reserved bytes zero; config bytes are re-masked on load by
  * the write masks); RC only the SRST bit; reserved bytes zero.
  * Property, held by fuzz/state-piix3.c: any record check() accepts, loaded
  * and then driven by any guest I/O, is memory safe and terminates, and
@@ -205,7 +205,8 @@ piix3_check(const void *rec)
             return -EINVAL;
         }
     }
-    return pci_dev_state_check(&r->pci, PCI_VENDOR_ID_INTEL, PIIX3_DEVICE_ID);
+    return pci_dev_state_check_fixed(&r->pci, PCI_VENDOR_ID_INTEL,
+                                     PIIX3_DEVICE_ID);
 }
 
 static void

@@ -87,7 +87,7 @@ struct piix4pm {
 /*
  * The saved record (version 1). check() enforces: PMCNTRL within its write
  * mask; s3_pending boolean; reserved bytes zero; the PCI function's state
- * (pci_dev_state_check).
+ * (pci_dev_state_check_fixed: identity, present, booleans).
  * Property, held by fuzz/state-piix4pm.c: any record check() accepts, loaded
  * and then driven by any guest I/O, is memory safe and terminates, and
  * what the device then saves passes check() again.
@@ -367,8 +367,8 @@ piix4pm_check(const void *rec)
             return -EINVAL;
         }
     }
-    return pci_dev_state_check(&r->pci, PCI_VENDOR_ID_INTEL,
-                               PIIX4PM_DEVICE_ID);
+    return pci_dev_state_check_fixed(&r->pci, PCI_VENDOR_ID_INTEL,
+                                     PIIX4PM_DEVICE_ID);
 }
 
 static void
