@@ -87,15 +87,19 @@ run_net()
         result "$dm" "$kind" FAIL "could not set up xenbr0 and udhcpd in dom0"
         return
     fi
-    rm -f "$WORK/net-recv"
-    # busybox nc ends the connection when its stdin ends: keep it open.
-    sleep 3600 | nc -l -p "$NET_PORT" > "$WORK/net-recv" &
+    rm -f "$WORK/net-recv" "$WORK/nc-in"
+    # busybox nc ends the connection when its stdin ends: its stdin is a
+    # FIFO we hold open (read-write, so neither open blocks).
+    mkfifo "$WORK/nc-in"
+    exec 8<> "$WORK/nc-in"
+    nc -l -p "$NET_PORT" < "$WORK/nc-in" > "$WORK/net-recv" &
     NET_NC=$!
     LINUX_VIFS="'type=ioemu, model=e1000, bridge=xenbr0, script=/test/vif-net'"
     run_linux "$dm" "$kind"
     LINUX_VIFS=""
     kill "$NET_NC" 2>/dev/null
     wait "$NET_NC" 2>/dev/null
+    exec 8>&-
     tx=$(net_marker TX)
     [ -n "$tx" ] && metric "$dm" "${kind#linux-}_kbs" "$(echo "$tx" |
         cut -d' ' -f2)"
