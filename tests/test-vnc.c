@@ -807,7 +807,9 @@ T_TEST(vnc_client_that_never_reads_does_not_block_the_loop)
         vt_pump(&vt);
         worst = MAX(worst, g_get_monotonic_time() - t0);
     }
-    T_ASSERT(worst < G_USEC_PER_SEC / 5);
+    /* Blocked, it would wait VNC_CLIENT_WAIT_MS (10 s); loaded CI
+     * machines get a wide margin below that. */
+    T_ASSERT(worst < 3 * G_USEC_PER_SEC);
     rc_close(&c);
     vt_stop(&vt);
 }
