@@ -1,7 +1,10 @@
 ; hvmdm end-to-end VGA guest: an El Torito no-emulation boot program (up to
 ; 2048 bytes) assembled with nasm by tests/xen/lib/guest.sh. It shows four
-; screens, each announced on COM1 as "VGA <step>", and waits for any byte
-; on COM1 (dom0 writes one to the pty after its QMP screendump):
+; screens, each announced on COM1 as "VGA <step>", and waits for the step's
+; digit ('1' to '4') on COM1 (dom0 writes it to the pty after its QMP
+; screendump; any other byte, e.g. a late one for an earlier step, is
+; ignored) or 30 s of BIOS timer ticks, saying which ("VGA KEY" or
+; "VGA TIMEOUT"):
 ;
 ;   BANNER  what SeaBIOS and the VGA BIOS left on screen (cursor hidden)
 ;   TEXT    mode 3 through INT 10h, 80x25 cells of known characters and
@@ -85,7 +88,13 @@ step:
         mov     dx, COM1 + 5
         in      al, dx
         test    al, 1
-        jnz     .got
+        jz      .idle
+        mov     dx, COM1
+        in      al, dx
+        cmp     al, [step_key]
+        je      .got
+        jmp     .poll
+.idle:
         mov     eax, [BIOS_TICKS]
         sub     eax, ebx
         cmp     eax, STEP_TICKS
@@ -93,11 +102,11 @@ step:
         hlt
         jmp     .poll
 .got:
-        mov     dx, COM1
-        in      al, dx
+        inc     byte [step_key]
         mov     si, msg_key
         jmp     puts
 .timeout:
+        inc     byte [step_key]
         mov     si, msg_timeout
         jmp     puts
 
@@ -317,6 +326,7 @@ msg_vbe         db "VGA VBE", 13, 10, 0
 msg_done        db "VGA DONE", 13, 10, 0
 msg_nolfb       db "VGA NOLFB", 13, 10, 0
 msg_key         db "VGA KEY", 13, 10, 0
+step_key        db '1'                  ; the digit the current step takes
 msg_timeout     db "VGA TIMEOUT", 13, 10, 0
 
         times 2048 - ($ - $$) db 0
