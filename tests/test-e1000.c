@@ -957,3 +957,35 @@ T_TEST(e1000_tx_tso_whole_to_vnet_backend)
     T_ASSERT(memcmp(got, "\0\0\0\0\0\0\0\0\0\0", 10) == 0);
     nic_close(&n);
 }
+
+/*
+ * The platform device's unplug (xenfv, mask 3 as Linux writes it,
+ * xen-dm-interface.md 4.4): the NIC leaves the bus and its backend closes.
+ */
+T_TEST(e1000_unplugged_by_linux_through_platform_device)
+{
+    char netdev[64];
+    const char *argv[] = { "-machine", "xenfv", "-device",
+                           "e1000,netdev=n0,mac=00:16:3e:12:34:56",
+                           "-netdev", netdev, NULL };
+    struct t_opts o = { .argv = argv };
+    struct t_machine *t;
+    uint8_t f[100];
+    int sv[2];
+
+    T_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+    snprintf(netdev, sizeof(netdev), "socket,id=n0,fd=%d", sv[1]);
+    t = t_machine_new(&o);
+    T_EQ(t_cfg_read(t, NIC_BDF, PCI_VENDOR_ID, 4), 0x100e8086);
+    T_EQ(t_inw(t, 0x10), 0x49d2);       /* magic */
+    T_EQ(t_inb(t, 0x12), 1);            /* protocol version */
+    t_outw(t, 0x12, 3);                 /* product: Linux */
+    t_outl(t, 0x10, 1);                 /* build */
+    T_EQ(t_inw(t, 0x10), 0x49d2);
+    t_outw(t, 0x10, 3);                 /* IDE disks and NICs */
+    T_EQ(t_cfg_read(t, NIC_BDF, PCI_VENDOR_ID, 4), 0xffffffff);
+    memset(f, 0, sizeof(f));
+    T_EQ(send(sv[0], f, sizeof(f), 0), -1);     /* backend closed */
+    t_machine_free(t);
+    close(sv[0]);
+}
