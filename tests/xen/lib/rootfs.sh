@@ -93,6 +93,15 @@ rootfs_device_models()
     mkdir -p "$ROOT/usr/share/qemu"
     cp /usr/share/qemu/linuxboot.bin /usr/share/qemu/linuxboot_dma.bin \
         "$ROOT/usr/share/qemu/" || return 1
+    # The e1000's iPXE ROM (ipxe-qemu): hvmdm reads /usr/lib/ipxe/qemu/,
+    # QEMU its data directory.
+    mkdir -p "$ROOT/usr/lib/ipxe/qemu"
+    for rom in /usr/lib/ipxe/qemu/efi-e1000.rom /usr/lib/ipxe/qemu/pxe-e1000.rom
+    do
+        [ -f "$rom" ] || continue
+        cp "$rom" "$ROOT/usr/lib/ipxe/qemu/" || return 1
+        cp "$rom" "$ROOT/usr/share/qemu/" || return 1
+    done
     case " $DMS " in *"-ours "*)
         mkdir -p "$ROOT/usr/lib/hvmdm"
         cp "$HVMLOADER_BIN" "$ROOT/usr/lib/hvmdm/hvmloader" || return 1
