@@ -1364,8 +1364,6 @@ dev_usb_hid(struct parse_ctx *c, struct dm_opts *o, const char *driver)
     "xl vncviewer"
 #define NOT_YET_USB "USB is not emulated yet: the guest has no USB " \
     "controller, tablet, mouse or keyboard (the PS/2 ones work)"
-#define NOT_YET_SDL "SDL is not implemented yet: no window opens (" \
-    WORKS_CONSOLE ")"
 #define NO_USB2 "USB 2.0/3.0 controllers are not emulated; remove " \
     "usbversion= and usbdevice= from the domain config"
 #define NO_SCSI "SCSI is not emulated; name the disk hdX (not sdX) in the " \
@@ -1537,7 +1535,7 @@ static const struct dm_opt_row value_rows[] = {
       "-vnc 127.0.0.1:0,password=on,to=99" },
     { "-display", "none", DM_OPT_IMPLEMENTED, NULL, "none  no local display",
       "-display none" },
-    { "-display", "sdl", DM_OPT_WARN, NOT_YET_SDL, "sdl  an SDL window",
+    { "-display", "sdl", DM_OPT_IMPLEMENTED, NULL, "sdl  an SDL window",
       "-display sdl" },
     { "-display", "*", DM_OPT_REFUSED, "only none and sdl are accepted; "
       WORKS_CONSOLE, NULL, "-display gtk" },
