@@ -394,6 +394,7 @@ T_TEST(hvmloader_acpi_tables_walk)
     struct acpi_config c = acpi_cfg(2, 32 * MIB, 0);
     struct acpi_result r;
     const uint8_t *fadt, *madt;
+    unsigned i;
 
     T_EQ(acpi_build(&a, &c, &r), 0);
     T_EQ(acpi_walk(&a, &r), 6);             /* FACP APIC WAET HPET 2 SSDT */
@@ -415,7 +416,11 @@ T_TEST(hvmloader_acpi_tables_walk)
     T_EQ(madt[60], 1);
     T_EQ(madt[60 + 2], IOAPIC_ID);
     T_EQ(rd32(madt + 60 + 4), IOAPIC_BASE);
-    /* IRQ 0 -> GSI 2. */
+    /* IRQ 0 -> GSI 2; every override is on bus 0 (ISA). */
+    for (i = 72; i < 72 + 5 * 10; i += 10) {
+        T_EQ(madt[i], 2);
+        T_EQ(madt[i + 2], 0);
+    }
     T_EQ(madt[72], 2);
     T_EQ(madt[72 + 3], 0);
     T_EQ(rd32(madt + 72 + 4), 2);

@@ -252,6 +252,7 @@ madt_override(struct madt_override *o, uint8_t irq, uint32_t gsi,
 {
     o->type = 2;
     o->length = sizeof(*o);
+    o->bus = 0;                 /* ISA */
     o->source = irq;
     o->gsi = gsi;
     o->flags = flags;
