@@ -172,11 +172,11 @@ FW_CFLAGS := -m32 -march=i686 -O2 -std=gnu11 -ffreestanding -nostdinc \
              $(WARNINGS) -I. -I$(FW_GEN) -MMD -MP
 
 BENCH_IOREQ_OBJS := bench/ioreq.o
-BENCH_IDE_OBJS := bench/ide.o tests/harness.o
-BENCH_VGA_OBJS := bench/vga.o tests/harness.o
-BENCH_FW_CFG_OBJS := bench/fw_cfg.o tests/harness.o
-BENCH_E1000_OBJS := bench/e1000.o tests/harness.o
-BENCH_VNC_OBJS := bench/vnc.o tests/harness.o
+BENCH_IDE_OBJS := bench/ide.o bench/bench.o tests/harness.o
+BENCH_VGA_OBJS := bench/vga.o bench/bench.o tests/harness.o
+BENCH_FW_CFG_OBJS := bench/fw_cfg.o bench/bench.o tests/harness.o
+BENCH_E1000_OBJS := bench/e1000.o bench/bench.o tests/harness.o
+BENCH_VNC_OBJS := bench/vnc.o bench/bench.o tests/harness.o
 
 DM_BIN := $(O)/hvmdm
 TEST_BIN := $(O)/tests/run-tests

@@ -25,38 +25,16 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench/bench.h"         /* bench_now_s, t_fail */
 #include "dm/log.h"
 #include "tests/e1000-util.h"
 
 #define BATCH 32
 
-/* The harness reports failures through the test runner's hook. */
-void
-t_fail(const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    fprintf(stderr, "%s:%d: ", file, line);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
 struct rate {
     uint64_t pkts, bytes;
     double secs;
 };
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static double seconds = 1.0;
 static unsigned int rounds = 4;
@@ -87,11 +65,11 @@ plain(const uint8_t *const *frames, const size_t *lens, unsigned int nf)
 {
     struct rate r = { 0 };
     int sv[2];
-    double t0 = now_s();
+    double t0 = bench_now_s();
     unsigned int i;
 
     T_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
-    while ((r.secs = now_s() - t0) < seconds) {
+    while ((r.secs = bench_now_s() - t0) < seconds) {
         for (i = 0; i < BATCH; i++) {
             T_EQ(send(sv[0], frames[i % nf], lens[i % nf], 0),
                  (ssize_t)lens[i % nf]);
@@ -120,8 +98,8 @@ nic_tx(size_t len)
     nic_rings(&n, 256, 8, RCTL_EN);
     nic_frame(f, (const uint8_t *)"\x02\x00\x00\x00\x00\x02", 0x0800, len);
     t_memwrite(n.t, G_TXBUF, f, len);
-    t0 = now_s();
-    while ((r.secs = now_s() - t0) < seconds) {
+    t0 = bench_now_s();
+    while ((r.secs = bench_now_s() - t0) < seconds) {
         for (i = 0; i < BATCH; i++) {
             nic_txd(&n, G_TXBUF, (uint32_t)len | 0x0bu << 24, 0);
             nic_tx_ring(&n);
@@ -149,8 +127,8 @@ nic_rx(size_t len)
     nic_open(&n);
     nic_rings(&n, 8, 256, RCTL_EN | RCTL_SECRC);
     nic_frame(f, (const uint8_t *)NIC_MAC, 0x0800, len);
-    t0 = now_s();
-    while ((r.secs = now_s() - t0) < seconds) {
+    t0 = bench_now_s();
+    while ((r.secs = bench_now_s() - t0) < seconds) {
         for (i = 0; i < BATCH; i++) {
             T_EQ(send(n.peer, f, len, 0), (ssize_t)len);
             if (i % 8 == 7) {
@@ -232,8 +210,8 @@ nic_tso(void)
                     sizeof(int)), 0);
     nic_rings(&n, 256, 8, RCTL_EN);
     t_memwrite(n.t, G_TXBUF, f, len);
-    t0 = now_s();
-    while ((r.secs = now_s() - t0) < seconds) {
+    t0 = bench_now_s();
+    while ((r.secs = bench_now_s() - t0) < seconds) {
         tso_queue(&n, len);
         drain(n.peer, segs, &r);
     }
@@ -261,8 +239,8 @@ plain_tso(void)
     T_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
     T_EQ(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 },
                     sizeof(int)), 0);
-    t0 = now_s();
-    while ((r.secs = now_s() - t0) < seconds) {
+    t0 = bench_now_s();
+    while ((r.secs = bench_now_s() - t0) < seconds) {
         for (i = 0; i < segs; i++) {
             T_EQ(send(sv[0], frames[i], lens[i], 0), (ssize_t)lens[i]);
         }

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"         /* bench_now_s, t_fail */
 #include "dm/log.h"
 #include "hw/fw_cfg/fw_cfg.h"
 #include "tests/harness.h"
@@ -33,33 +34,6 @@
 #define SETUP_BYTES  (5 * 512)
 #define LOAD_GPA     0x100000u
 #define DESC_GPA     0x7000u
-
-void
-t_fail(const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    fprintf(stderr, "%s:%d: ", file, line);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-void
-t_register(struct t_case *c)
-{
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A bzImage header (boot protocol 2.15) in front of a pattern. */
 static void
@@ -166,25 +140,25 @@ main(int argc, char **argv)
     args[4] = NULL;
     t = t_machine_new(&o);
     len = kernel_size(t);
-    t0 = now_s();
+    t0 = bench_now_s();
     for (r = 0; r < rounds; r++) {
         load_dma(t, len);
     }
-    dma_s = (now_s() - t0) / rounds;
-    t0 = now_s();
+    dma_s = (bench_now_s() - t0) / rounds;
+    t0 = bench_now_s();
     for (r = 0; r < rounds; r++) {
         pio_reqs = load_pio(t, len);
     }
-    pio_s = (now_s() - t0) / rounds;
+    pio_s = (bench_now_s() - t0) / rounds;
     src = t_ram(t) + LOAD_GPA;
     dst = g_malloc0(len);
     memcpy(dst, src, len);              /* fault the pages in first */
-    t0 = now_s();
+    t0 = bench_now_s();
     for (r = 0; r < rounds; r++) {
         memcpy(dst, src, len);
         __asm__ volatile("" : : "r"(dst) : "memory");
     }
-    cpy_s = (now_s() - t0) / rounds;
+    cpy_s = (bench_now_s() - t0) / rounds;
     printf("bench/fw_cfg: %u rounds, an %.0f MiB kernel item\n", rounds, mib);
     printf("DMA   hvmdm %8.1f MiB/s (1 ioreq)      memcpy %8.1f MiB/s  "
            "ratio %.2f\n", mib / dma_s, mib / cpy_s, cpy_s / dma_s);

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"         /* bench_now_s, t_fail */
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/machine.h"
@@ -43,34 +44,6 @@
 #define DMA_BYTES   (16u * 65536)
 #define PIO_SECTORS 256
 #define PIO_BLOCK   16
-
-/* The harness reports failures through the test runner's hook. */
-void
-t_fail(const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    fprintf(stderr, "%s:%d: ", file, line);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-void
-t_register(struct t_case *c)
-{
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Run the loop until the bus master reports the interrupt. */
 static void
@@ -142,7 +115,7 @@ run_round(struct t_machine *t, int fd, uint64_t file_bytes, int kind,
 {
     uint64_t chunk = kind == 2 ? PIO_SECTORS * 512 : DMA_BYTES;
     uint64_t n = file_bytes / chunk, i;
-    double t0 = now_s(), dm_s, base_s, ratio;
+    double t0 = bench_now_s(), dm_s, base_s, ratio;
 
     for (i = 0; i < n; i++) {
         if (kind == 2) {
@@ -151,8 +124,8 @@ run_round(struct t_machine *t, int fd, uint64_t file_bytes, int kind,
             dma_cmd(t, kind == 1, i * chunk / 512);
         }
     }
-    dm_s = now_s() - t0;
-    t0 = now_s();
+    dm_s = bench_now_s() - t0;
+    t0 = bench_now_s();
     for (i = 0; i < n; i++) {
         ssize_t rc = kind == 1 ? pwrite(fd, buf, chunk, (off_t)(i * chunk))
                                : pread(fd, buf, chunk, (off_t)(i * chunk));
@@ -161,7 +134,7 @@ run_round(struct t_machine *t, int fd, uint64_t file_bytes, int kind,
             t_fail(__FILE__, __LINE__, "baseline I/O: %s", g_strerror(errno));
         }
     }
-    base_s = now_s() - t0;
+    base_s = bench_now_s() - t0;
     ratio = base_s / dm_s;
     if (r->dm_s == 0 || ratio < r->min_ratio) {
         r->min_ratio = ratio;

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"         /* bench_now_s, t_fail */
 #include "dm/loop.h"
 #include "dm/machine.h"
 #include "tests/harness.h"
@@ -32,33 +33,6 @@
 #include "ui/display.h"
 
 #define LFB_BASE 0xf0000000u
-
-void
-t_fail(const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    fprintf(stderr, "%s:%d: ", file, line);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-void
-t_register(struct t_case *c)
-{
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A front end's share: copy every dirty rectangle out of the surface. */
 struct copier {
@@ -144,13 +118,13 @@ bench_frame(unsigned int rounds, uint16_t bpp)
     display_refresh(d);
     for (i = 0; i < rounds; i++) {
         t_memset(t, LFB_BASE, (int)(i & 0xff), bytes);
-        t0 = now_s();
+        t0 = bench_now_s();
         display_refresh(d);
-        dm_s += now_s() - t0;
+        dm_s += bench_now_s() - t0;
         memset(a, (int)i, surf);
-        t0 = now_s();
+        t0 = bench_now_s();
         memcpy(b, a, surf);
-        base_s += now_s() - t0;
+        base_s += bench_now_s() - t0;
     }
     printf("full frame 1920x1080x%-2u hvmdm %7.3f ms/frame  memcpy %7.3f "
            "ms  ratio %.2f  (%" PRIu64 " bytes to the listener)\n", bpp,
@@ -216,13 +190,13 @@ bench_text_line(unsigned int rounds)
             t_buf_push(t, 0xb8000 + 2 * (80 * 12 + x) + 1, 1, 0x07);
         }
         t_buf_kick(t);
-        t0 = now_s();
+        t0 = bench_now_s();
         display_refresh(d);
-        dm_s += now_s() - t0;
+        dm_s += bench_now_s() - t0;
         memset(a, (int)i, bytes);
-        t0 = now_s();
+        t0 = bench_now_s();
         memcpy(b, a, bytes);
-        base_s += now_s() - t0;
+        base_s += bench_now_s() - t0;
     }
     printf("text line  80 cells        hvmdm %7.3f ms/line   memcpy %7.3f "
            "ms  ratio %.2f  (%" PRIu64 " bytes to the listener)\n",
@@ -271,11 +245,11 @@ bench_idle(bool listener, double secs)
     g_timeout_add((guint)(secs * 1000), stop_cb, &done);
     sleeps0 = dm_loop_stats(t->dm)->sleeps;
     cpu0 = cpu_s();
-    t0 = now_s();
+    t0 = bench_now_s();
     while (!done) {
         dm_loop_iterate(t->dm, 1);
     }
-    t0 = now_s() - t0;
+    t0 = bench_now_s() - t0;
     /* The stop timer's own wake-up is not hvmdm's. */
     wakeups = dm_loop_stats(t->dm)->sleeps - sleeps0 - 1;
     printf("idle %-9s %4.1f s  CPU %6.3f %%  wake-ups %" PRIu64 " (%.1f/s)"

@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench/bench.h"         /* bench_now_s, t_fail */
 #include "dm/loop.h"
 #include "dm/machine.h"
 #include "tests/harness.h"
@@ -38,19 +39,6 @@
 
 #define W   1920
 #define H   1080
-
-void
-t_fail(const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    fprintf(stderr, "%s:%d: ", file, line);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
 
 struct bench {
     struct t_machine *t;
@@ -171,12 +159,6 @@ fill(struct display *d, uint32_t seed)
 }
 
 static double
-now_s(void)
-{
-    return (double)g_get_monotonic_time() / G_USEC_PER_SEC;
-}
-
-static double
 frames_vnc(struct bench *b, int frames)
 {
     double t0;
@@ -184,7 +166,7 @@ frames_vnc(struct bench *b, int frames)
 
     request(b, false);
     read_update(b);
-    t0 = now_s();
+    t0 = bench_now_s();
     for (i = 0; i < frames; i++) {
         fill(b->d, (uint32_t)i);
         display_refresh(b->d);
@@ -193,7 +175,7 @@ frames_vnc(struct bench *b, int frames)
             t_fail(__FILE__, __LINE__, "partial full-screen update");
         }
     }
-    return frames / (now_s() - t0);
+    return frames / (bench_now_s() - t0);
 }
 
 /* Baseline: the same bytes through a loopback TCP pair, one thread each
@@ -235,7 +217,7 @@ frames_baseline(int frames)
     c = connect_loopback(ntohs(sa.sin_port));
     args[0] = accept(ls, NULL, NULL);
     args[1] = frames;
-    t0 = now_s();
+    t0 = bench_now_s();
     th = g_thread_new("baseline", baseline_sender, args);
     for (i = 0; i < frames; i++) {
         for (got = 0; got < sz; got += (size_t)r) {
@@ -245,7 +227,7 @@ frames_baseline(int frames)
             }
         }
     }
-    t0 = frames / (now_s() - t0);
+    t0 = frames / (bench_now_s() - t0);
     g_thread_join(th);
     close(c);
     close(args[0]);
@@ -272,9 +254,9 @@ idle_for(struct bench *b, double secs, uint64_t *wakeups,
 {
     uint64_t w0 = vnc_thread_wakeups(b->v);
     uint64_t r0 = display_refresh_count(b->d);
-    double c0 = cpu_s(), end = now_s() + secs;
+    double c0 = cpu_s(), end = bench_now_s() + secs;
 
-    while (now_s() < end) {
+    while (bench_now_s() < end) {
         t_clock_step(b->t, 10 * 1000 * 1000);   /* 10 ms */
         pump(b);
         g_usleep(10000);
