@@ -12,11 +12,13 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/wait.h>            /* WIFEXITED */
 #include <unistd.h>
 
 #include "dm/config.h"
@@ -1377,4 +1379,28 @@ t_settle(struct t_machine *t)
             }
         }
     }
+}
+
+int
+t_sh(const char *fmt, ...)
+{
+    gchar *out = NULL, *errs = NULL, *cmd;
+    gint status = -1;
+    va_list ap;
+
+    va_start(ap, fmt);
+    cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (!g_spawn_command_line_sync(cmd, &out, &errs, &status, NULL)) {
+        status = -1;
+    } else if (WIFEXITED(status)) {
+        status = WEXITSTATUS(status);
+    }
+    if (status) {
+        fprintf(stderr, "$ %s -> %d\n%s%s", cmd, status, out, errs);
+    }
+    g_free(out);
+    g_free(errs);
+    g_free(cmd);
+    return status;
 }

@@ -138,6 +138,9 @@ void t_clock_step(struct t_machine *t, uint64_t ns);
 uint64_t t_clock_ns(struct t_machine *t);
 /* Run posted completions until none are left (worker threads' results). */
 void t_settle(struct t_machine *t);
+/* Run a shell command; its exit status (-1: could not run). Its output
+ * goes to stderr when it fails. */
+int t_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* t_settle's quiet period: polls (20) this many microseconds (1000)
  * apart, 0: a yield apart; the fuzzers trade certainty for speed. */
 void t_set_settle_quiet(unsigned int us, unsigned int polls);

@@ -610,31 +610,6 @@ have_qemu_img(const char *test)
     return true;
 }
 
-/* Run a shell command; returns its exit status. */
-static int G_GNUC_PRINTF(1, 2)
-sh(const char *fmt, ...)
-{
-    gchar *out = NULL, *errs = NULL, *cmd;
-    gint status = -1;
-    va_list ap;
-
-    va_start(ap, fmt);
-    cmd = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    if (!g_spawn_command_line_sync(cmd, &out, &errs, &status, NULL)) {
-        status = -1;
-    } else if (WIFEXITED(status)) {
-        status = WEXITSTATUS(status);
-    }
-    if (status) {
-        fprintf(stderr, "$ %s -> %d\n%s%s", cmd, status, out, errs);
-    }
-    g_free(out);
-    g_free(errs);
-    g_free(cmd);
-    return status;
-}
-
 /* A 4 MiB source with data, zero runs and a partial tail cluster. */
 static uint8_t *
 make_source(const char *path, size_t len, unsigned int seed)
@@ -678,7 +653,7 @@ qcow2_reads(const char *opts, enum dm_drive_cache cache)
     uint8_t *data = make_source(src, len, 12);
     struct blk *b;
 
-    T_EQ(sh("qemu-img convert -f raw -O qcow2 %s %s %s", opts, src, img), 0);
+    T_EQ(t_sh("qemu-img convert -f raw -O qcow2 %s %s %s", opts, src, img), 0);
     b = must_open(&f, img, "qcow2", cache, true);
     T_ASSERT(!strcmp(blk_format(b), "qcow2"));
     check_reads(b, data, len);
@@ -771,11 +746,11 @@ qcow2_write_check(const char *create, bool from_source,
 
     if (from_source) {
         shadow = make_source(src, len, 13);
-        T_EQ(sh("qemu-img convert -f raw -O qcow2 %s %s %s", create, src,
+        T_EQ(t_sh("qemu-img convert -f raw -O qcow2 %s %s %s", create, src,
                 img), 0);
     } else {
         shadow = g_malloc0(len);
-        T_EQ(sh("qemu-img create -q -f qcow2 %s %s %zu", create, img, len),
+        T_EQ(t_sh("qemu-img create -q -f qcow2 %s %s %zu", create, img, len),
              0);
     }
     b = must_open(&f, img, "qcow2", cache, false);
@@ -783,8 +758,8 @@ qcow2_write_check(const char *create, bool from_source,
     check_reads(b, shadow, len);
     blk_close(b);
     write_file(shadow_path, shadow, len);
-    T_EQ(sh("qemu-img check -f qcow2 %s", img), 0);
-    T_EQ(sh("qemu-img compare -f raw -F qcow2 %s %s", shadow_path, img), 0);
+    T_EQ(t_sh("qemu-img check -f qcow2 %s", img), 0);
+    T_EQ(t_sh("qemu-img compare -f raw -F qcow2 %s %s", shadow_path, img), 0);
     /* Reopen: what we wrote is what a fresh open reads. */
     b = must_open(&f, img, "qcow2", cache, true);
     check_reads(b, shadow, len);
@@ -859,7 +834,7 @@ T_TEST(block_qcow2_refcount_table_grows)
         fx_free(&f);
         return;
     }
-    T_EQ(sh("qemu-img create -q -f qcow2 -o cluster_size=512,"
+    T_EQ(t_sh("qemu-img create -q -f qcow2 -o cluster_size=512,"
             "refcount_bits=64 %s %zu", img, len), 0);
     file = read_file(img, &n);
     rt_before = be64_at(file + 48);
@@ -879,8 +854,8 @@ T_TEST(block_qcow2_refcount_table_grows)
     T_ASSERT(be64_at(file + 56) >> 32 > 1);
     g_free(file);
     write_file(exp, data, len);
-    T_EQ(sh("qemu-img check -f qcow2 %s", img), 0);
-    T_EQ(sh("qemu-img compare -f raw -F qcow2 %s %s", exp, img), 0);
+    T_EQ(t_sh("qemu-img check -f qcow2 %s", img), 0);
+    T_EQ(t_sh("qemu-img compare -f raw -F qcow2 %s %s", exp, img), 0);
     g_free(data);
     g_free(img);
     g_free(exp);
@@ -909,12 +884,12 @@ qcow2_backing(const char *backing_fmt)
     struct blk *b;
 
     if (!strcmp(backing_fmt, "qcow2")) {
-        T_EQ(sh("qemu-img convert -f raw -O qcow2 %s %s", src, base), 0);
+        T_EQ(t_sh("qemu-img convert -f raw -O qcow2 %s %s", src, base), 0);
     } else {
-        T_EQ(sh("cp %s %s", src, base), 0);
+        T_EQ(t_sh("cp %s %s", src, base), 0);
     }
     /* Relative name: resolved against the overlay's directory. */
-    T_EQ(sh("qemu-img create -q -f qcow2 -b base.img -F %s %s", backing_fmt,
+    T_EQ(t_sh("qemu-img create -q -f qcow2 -b base.img -F %s %s", backing_fmt,
             img), 0);
     b = must_open(&f, img, "qcow2", DM_CACHE_WRITEBACK, false);
     check_reads(b, shadow, len);
@@ -922,8 +897,8 @@ qcow2_backing(const char *backing_fmt)
     check_reads(b, shadow, len);
     blk_close(b);
     write_file(exp, shadow, len);
-    T_EQ(sh("qemu-img check -f qcow2 %s", img), 0);
-    T_EQ(sh("qemu-img compare -f raw -F qcow2 %s %s", exp, img), 0);
+    T_EQ(t_sh("qemu-img check -f qcow2 %s", img), 0);
+    T_EQ(t_sh("qemu-img compare -f raw -F qcow2 %s %s", exp, img), 0);
     g_free(shadow);
     g_free(src);
     g_free(base);
@@ -953,7 +928,7 @@ T_TEST(block_qcow2_backing_loop_refused)
     char *img = fx_path(&f, "loop.qcow2"), err[512] = "";
 
     if (have_qemu_img(__func__)) {
-        T_EQ(sh("qemu-img create -q -f qcow2 -u -b loop.qcow2 -F qcow2 %s "
+        T_EQ(t_sh("qemu-img create -q -f qcow2 -u -b loop.qcow2 -F qcow2 %s "
                 "1M", img), 0);
         T_ASSERT(!open_drive(&f, img, "qcow2", DM_CACHE_WRITEBACK, true, err,
                              sizeof(err)));
@@ -1000,7 +975,7 @@ T_TEST(block_qcow2_zero_flag_reads_zeros)
         return;
     }
     data = make_source(src, len, 15);
-    T_EQ(sh("qemu-img convert -f raw -O qcow2 -o compat=1.1 %s %s", src,
+    T_EQ(t_sh("qemu-img convert -f raw -O qcow2 -o compat=1.1 %s %s", src,
             img), 0);
     file = read_file(img, &n);
     l1 = be64_at(file + 40);
@@ -1013,7 +988,7 @@ T_TEST(block_qcow2_zero_flag_reads_zeros)
     b = must_open(&f, img, "qcow2", DM_CACHE_WRITEBACK, true);
     check_reads(b, data, len);
     blk_close(b);
-    T_EQ(sh("qemu-img compare -f raw -F qcow2 %s %s", exp, img), 0);
+    T_EQ(t_sh("qemu-img compare -f raw -F qcow2 %s %s", exp, img), 0);
     g_free(file);
     g_free(data);
     g_free(src);
@@ -1073,7 +1048,7 @@ T_TEST(block_qcow2_corrupt_headers_refused)
         fx_free(&f);
         return;
     }
-    T_EQ(sh("qemu-img create -q -f qcow2 -o compat=1.1 %s 4M", img), 0);
+    T_EQ(t_sh("qemu-img create -q -f qcow2 -o compat=1.1 %s 4M", img), 0);
     file = read_file(img, &n);
     copy = g_malloc(n);
     for (i = 0; i < G_N_ELEMENTS(hdr_muts); i++) {
@@ -1126,7 +1101,7 @@ T_TEST(block_qcow2_fuzzed_metadata_never_crashes)
         return;
     }
     data = make_source(src, len, 16);
-    T_EQ(sh("qemu-img convert -f raw -O qcow2 -o cluster_size=4096 %s %s",
+    T_EQ(t_sh("qemu-img convert -f raw -O qcow2 -o cluster_size=4096 %s %s",
             src, img), 0);
     file = read_file(img, &n);
     copy = g_malloc(n);

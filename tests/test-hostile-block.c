@@ -39,30 +39,6 @@ qemu_img_ok(const char *test)
     return true;
 }
 
-static int G_GNUC_PRINTF(1, 2)
-run(const char *fmt, ...)
-{
-    gchar *cmd, *out = NULL, *errs = NULL;
-    gint status = -1;
-    va_list ap;
-
-    va_start(ap, fmt);
-    cmd = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    if (!g_spawn_command_line_sync(cmd, &out, &errs, &status, NULL)) {
-        status = -1;
-    } else if (WIFEXITED(status)) {
-        status = WEXITSTATUS(status);
-    }
-    if (status) {
-        fprintf(stderr, "$ %s -> %d\n%s%s", cmd, status, out, errs);
-    }
-    g_free(cmd);
-    g_free(out);
-    g_free(errs);
-    return status;
-}
-
 /* A machine whose command line sets the backing policy (or not). */
 static struct t_machine *
 policy_machine(const char *policy)
@@ -112,7 +88,7 @@ overlay(const char *dir, const char *backing, const char *fmt)
     char *img = g_build_filename(dir, "top.qcow2", NULL);
 
     g_remove(img);
-    T_EQ(run("qemu-img create -q -f qcow2 -u -b %s -F %s %s 1M", backing,
+    T_EQ(t_sh("qemu-img create -q -f qcow2 -u -b %s -F %s %s 1M", backing,
              fmt ? fmt : "raw", img), 0);
     if (!fmt) {
         strip_backing_format(img);
@@ -256,16 +232,16 @@ T_TEST(hostile_backing_loops_and_chain_memory)
     }
     a = g_build_filename(dir, "a.qcow2", NULL);
     b = g_build_filename(dir, "b.qcow2", NULL);
-    T_EQ(run("qemu-img create -q -f qcow2 -u -b b.qcow2 -F qcow2 %s 1M", a),
+    T_EQ(t_sh("qemu-img create -q -f qcow2 -u -b b.qcow2 -F qcow2 %s 1M", a),
          0);
-    T_EQ(run("qemu-img create -q -f qcow2 -u -b a.qcow2 -F qcow2 %s 1M", b),
+    T_EQ(t_sh("qemu-img create -q -f qcow2 -u -b a.qcow2 -F qcow2 %s 1M", b),
          0);
     expect_refused(t, a, "backing chain loops back to");
     /* 2 MiB clusters: each level may pin 46 MiB of caches. */
-    T_EQ(run("qemu-img create -q -f qcow2 -o cluster_size=2M %s/c0 4M",
+    T_EQ(t_sh("qemu-img create -q -f qcow2 -o cluster_size=2M %s/c0 4M",
              dir), 0);
     for (unsigned int i = 1; i < 4; i++) {
-        T_EQ(run("qemu-img create -q -f qcow2 -o cluster_size=2M -u -b c%u "
+        T_EQ(t_sh("qemu-img create -q -f qcow2 -o cluster_size=2M -u -b c%u "
                  "-F qcow2 %s/c%u 4M", i - 1, dir, i), 0);
     }
     img = g_build_filename(dir, "c3", NULL);
@@ -383,7 +359,7 @@ T_TEST(hostile_qcow2_request_is_streamed)
         ide_rmtree(dir);
         return;
     }
-    T_EQ(run("qemu-img create -q -f qcow2 %s 40M", img), 0);
+    T_EQ(t_sh("qemu-img create -q -f qcow2 %s 40M", img), 0);
     b = blk_open(t->dm, &cfg, err, sizeof(err));
     T_ASSERT(b != NULL);
     memset(buf, 0x5a, BIG);
