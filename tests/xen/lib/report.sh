@@ -1,12 +1,15 @@
 # Reading dom0's results file: pass/fail lines, log excerpts for failures,
 # the device-model timing table (sourced by tests/xen/run; POSIX sh).
 
-# The Linux guest scenarios (linux-emu linux-pv linux-hostile) and the VGA
-# screens (vga-banner vga-text vga-m13 vga-vbe, tests/xen/dom0/vga.sh) run
-# when named in SCENARIOS, and so do vnc-port and vnc-auth (the CD guest
-# then runs with vnc=1 and vncpasswd=).
-SCENARIOS=${SCENARIOS:-"disk-boot checksum cdrom-boot destroy poweroff \
-    round-trip xl-tools"}
+# The default scenarios (what `make check-xen` and CI run), one line per
+# area so each area moves its scenarios in on its own line. Others run when
+# named in SCENARIOS: the Linux guest (linux-emu linux-pv linux-hostile
+# linux-net-emu linux-net-pv), the VGA screens (vga-banner vga-text vga-m13
+# vga-vbe, tests/xen/dom0/vga.sh), vnc-port and vnc-auth (the CD guest then
+# runs with vnc=1 and vncpasswd=).
+DEFAULT_SCENARIOS="disk-boot checksum cdrom-boot destroy poweroff"
+DEFAULT_SCENARIOS="$DEFAULT_SCENARIOS round-trip xl-tools"
+SCENARIOS=${SCENARIOS:-$DEFAULT_SCENARIOS}
 SCENARIOS=$(echo $SCENARIOS)
 
 # Is any Linux guest scenario selected?
