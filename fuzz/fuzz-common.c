@@ -4,6 +4,7 @@
  */
 #include "fuzz/fuzz.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <glib/gstdio.h>
@@ -670,4 +671,25 @@ fuzz_make_seeds(void (*fn)(void))
     g_mkdir_with_parents(fuzz_seed_dir, 0755);
     fn();
     return true;
+}
+
+void
+fuzz_send_all(int fd, const uint8_t *p, size_t len, unsigned int rounds,
+              bool (*pump)(int fd))
+{
+    size_t done = 0;
+
+    for (unsigned int i = 0; i < 4 * rounds && done < len; i++) {
+        ssize_t n = send(fd, p + done, len - done,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n < 0 && errno != EAGAIN) {
+            return;
+        }
+        if (pump(fd)) {
+            return;
+        }
+    }
 }

@@ -58,6 +58,12 @@ void fuzz_guest_ops(struct t_machine *t, struct fz *f, unsigned int max_ops);
 /* The machine still answers: the host bridge's ID reads back. */
 void fuzz_check_alive(struct t_machine *t);
 
+/* A socket client's input: send len bytes of p on the non-blocking
+ * socket fd in at most 4 * rounds attempts, calling pump(fd) after each
+ * to let the server run; stops early once pump says the peer closed. */
+void fuzz_send_all(int fd, const uint8_t *p, size_t len, unsigned int rounds,
+                   bool (*pump)(int fd));
+
 /* Guest operation encoders (seeds): the inverse of fuzz_guest_ops. */
 void fuzz_enc_out(GByteArray *s, uint16_t port, unsigned int size,
                   uint32_t val);

@@ -6,7 +6,6 @@
  * The machine lives across inputs, as the process does across libxl's
  * connections.
  */
-#include <errno.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,23 +57,12 @@ drain(int fd)
     return n == 0;
 }
 
-static void
-send_all(int fd, const uint8_t *p, size_t len)
+/* Let the loop run, then read what the server sent: true once closed. */
+static bool
+pump_drain(int fd)
 {
-    size_t done = 0;
-
-    for (unsigned int i = 0; i < 4 * FZ_ROUNDS && done < len; i++) {
-        ssize_t n = send(fd, p + done, len - done,
-                         MSG_DONTWAIT | MSG_NOSIGNAL);
-
-        if (n > 0) {
-            done += (size_t)n;
-        } else if (n < 0 && errno != EAGAIN) {
-            return;
-        }
-        pump();
-        drain(fd);
-    }
+    pump();
+    return drain(fd);
 }
 
 int
@@ -91,14 +79,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pump();
     drain(fd);
     if (size && data[0] != '!') {
-        send_all(fd, (const uint8_t *)caps, sizeof(caps) - 1);
+        fuzz_send_all(fd, (const uint8_t *)caps, sizeof(caps) - 1,
+                      FZ_ROUNDS, pump_drain);
     }
-    send_all(fd, data, size);
-    for (unsigned int i = 0; i < FZ_ROUNDS; i++) {
-        pump();
-        if (drain(fd)) {
-            break;
-        }
+    fuzz_send_all(fd, data, size, FZ_ROUNDS, pump_drain);
+    for (unsigned int i = 0; i < FZ_ROUNDS && !pump_drain(fd); i++) {
     }
     close(fd);
     pump();

@@ -7,7 +7,6 @@
  * does across clients. The display has a picture to send.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -49,26 +48,6 @@ pump(int fd)
     return n == 0;
 }
 
-static void
-send_all(int fd, const uint8_t *p, size_t len)
-{
-    size_t done = 0;
-
-    for (unsigned int i = 0; i < 4 * FZ_ROUNDS && done < len; i++) {
-        ssize_t n = send(fd, p + done, len - done,
-                         MSG_DONTWAIT | MSG_NOSIGNAL);
-
-        if (n > 0) {
-            done += (size_t)n;
-        } else if (n < 0 && errno != EAGAIN) {
-            return;
-        }
-        if (pump(fd)) {
-            return;
-        }
-    }
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -83,9 +62,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         t_fail(__FILE__, __LINE__, "connect to the VNC server");
     }
     if (!size || data[0] != '!') {
-        send_all(fd, hello, sizeof(hello) - 1);
+        fuzz_send_all(fd, hello, sizeof(hello) - 1, FZ_ROUNDS, pump);
     }
-    send_all(fd, data, size);
+    fuzz_send_all(fd, data, size, FZ_ROUNDS, pump);
     for (unsigned int i = 0; i < FZ_ROUNDS; i++) {
         if (pump(fd)) {
             break;
