@@ -50,6 +50,7 @@ PM1A_CNT        equ 0xb004      ; FADT PM1a_CNT_BLK (device model)
 PWRBTN_STS      equ 0x0100
 SLP_EN_S5       equ 0x2000      ; SLP_EN | SLP_TYP 0
 SECTOR_BUF      equ 0x8000
+BIOS_TICKS      equ 0x46c       ; 0040:006C, IRQ 0 tick count
 TX_TRIES        equ 100         ; bounded THRE wait: a broken UART must
                                 ; not stop the program
 
@@ -65,6 +66,11 @@ entry:
         sti
         cld
         mov     [boot_drive], dl
+        ; SeaBIOS's serial console (sercon) holds the last character and
+        ; the cursor move of its INT 10h output ("Booting from Hard
+        ; Disk...", CR LF) and sends them on its next timer tick; our
+        ; first byte to COM1 must not overtake them.
+        call    tick_edge
         call    uart_init
         mov     si, msg_banner
         call    puts
@@ -119,6 +125,15 @@ uart_init:
         out     dx, al
         jmp     .next
 .done:
+        ret
+
+; Wait for the next BIOS timer tick.
+tick_edge:
+        mov     eax, [BIOS_TICKS]
+.wait:
+        hlt
+        cmp     eax, [BIOS_TICKS]
+        je      .wait
         ret
 
 ; Print the NUL-terminated string at ds:si.
@@ -254,7 +269,6 @@ puthex:
         cpu 586                 ; rdtsc
 RTT_READS       equ 10000
 COM1_SCR        equ COM1 + 7    ; scratch register
-BIOS_TICKS      equ 0x46c       ; 0040:006C, IRQ 0 tick count
 
 round_trip:
         mov     dx, COM1_SCR
@@ -300,15 +314,6 @@ round_trip:
 .out:
         mov     si, msg_crlf
         jmp     puts
-
-; Wait for the next BIOS timer tick.
-tick_edge:
-        mov     eax, [BIOS_TICKS]
-.wait:
-        hlt
-        cmp     eax, [BIOS_TICKS]
-        je      .wait
-        ret
 
 ; qword [si] = TSC now - qword [si].
 tsc_since:
