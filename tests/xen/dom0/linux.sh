@@ -121,16 +121,73 @@ linux_metric_at()
     return $w
 }
 
+# The guest's /sys/firmware/acpi/tables (a tar at MiB 56 of the disk),
+# each decoded with iasl -d in dom0; the .dsl files and iasl's output go
+# to the host's logs. Prints the first table iasl complains about.
+linux_acpi_check()
+{
+    a=$DIR/acpi
+    rm -rf "$a"
+    mkdir -p "$a"
+    dd if="$LINUX_IMG" bs=1M skip=56 count=1 2>/dev/null |
+        tar -xf - -C "$a" 2>/dev/null
+    n=0
+    for t in "$a"/tables/*; do
+        [ -f "$t" ] || continue
+        n=$((n + 1))
+        name=${t##*/}
+        cp "$t" "$a/$name.dat"
+        (cd "$a" && iasl -d "$name.dat") > "$a/$name.iasl" 2>&1
+        cat "$a/$name.dsl" >> "$a/$name.iasl" 2>/dev/null
+        dump_file "$dm/$NAME.acpi/$name.dsl" "$a/$name.iasl"
+        if grep -qE 'Error|Warning|Invalid|Unknown|Incorrect|\*\*\*\*' \
+            "$a/$name.iasl"; then
+            echo "iasl -d $name: $(grep -E 'Error|Warning|Invalid|Unknown|Incorrect|\*\*\*\*' \
+                "$a/$name.iasl" | head -n 1 | cut -c1-100)"
+            return
+        fi
+    done
+    [ "$n" -ge 6 ] || echo "only $n ACPI tables came back from the guest"
+}
+
+# Interrupts the guest's devices took (/proc/interrupts in its results):
+# the lines naming driver $1 must have counted some, on any CPU.
+linux_irq_check()
+{
+    grep "^irq [0-9]*: .*$1" "$DIR/guest-results" | awk -v drv="$1" '
+        { for (i = 3; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i
+          irqs = irqs " " $2 }
+        END { if (irqs == "") print "no interrupt line for " drv
+              else if (n == 0) print "no " drv " interrupts on" irqs }'
+}
+
 # What the guest saw must match the scenario (from its results text).
 linux_inventory_check()
 {
     r=$DIR/guest-results
-    # With our firmware/hvmloader: its tables as Linux read them.
+    # With our firmware/hvmloader: its tables as Linux read them, the CPUs
+    # and memory it describes, interrupts through its routing, S5.
     case $dm in *-ours)
         grep -q '^acpi-problem' "$r" &&
             { echo "$(grep '^acpi-problem' "$r" | head -n 1)"; return; }
         grep -q "^cpus ${GUEST_VCPUS:-1}\$" "$r" ||
             { echo "guest saw $(grep '^cpus' "$r") (want ${GUEST_VCPUS:-1})"
+              return; }
+        # "Memory: free/totalK available": RAM within 4 MiB of memory=256
+        kb=$(sed -n 's/.*Memory: [0-9]*K\/\([0-9]*\)K available.*/\1/p' "$r")
+        [ "${kb:-0}" -gt $(( 252 * 1024 )) ] &&
+            [ "$kb" -le $(( 256 * 1024 )) ] ||
+            { echo "guest has ${kb:-no} kB of RAM (memory = 256 MiB)"
+              return; }
+        why=$(linux_acpi_check)
+        [ -n "$why" ] && { echo "$why"; return; }
+        case $1 in
+        emu) why=$(linux_irq_check ata_piix) ;;
+        pv) why=$(linux_irq_check xen-platform-pci) ;;
+        esac
+        [ -n "$why" ] && { echo "$why"; return; }
+        grep -q "reason code 0 " "/var/log/xen/xl-$NAME.log" 2>/dev/null ||
+            { echo "not powered off through S5 (see $dm/$NAME.xl.log)"
               return; }
     esac
     case $1 in

@@ -105,6 +105,8 @@ rootfs_device_models()
     case " $DMS " in *"-ours "*)
         mkdir -p "$ROOT/usr/lib/hvmdm"
         cp "$HVMLOADER_BIN" "$ROOT/usr/lib/hvmdm/hvmloader" || return 1
+        # the Linux guests' ACPI tables are decoded in dom0 (linux.sh)
+        rootfs_program "$(command -v iasl)" /usr/bin/iasl || return 1
     esac
     for dm in $DMS; do
         case ${dm%-ours} in
