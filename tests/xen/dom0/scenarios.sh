@@ -36,6 +36,8 @@
 . /test/linux.sh
 . /test/net.sh
 . /test/vga.sh
+. /test/vnc.sh
+. /test/sdl.sh
 
 IMAGES=/test/images
 WORK=/tmp/work
@@ -203,23 +205,22 @@ guest_config()
     echo 'memory = 32'
     echo "vcpus = ${GUEST_VCPUS:-1}"
     echo 'serial = "pty"'
-    if [ "$kind" = vga ]; then
+    if [ "$kind" = vga ] || [ "$kind" = vnc ] || [ "$kind" = sdl ]; then
         echo 'vga = "stdvga"'
         echo 'videoram = 16'
     else
         echo 'vga = "none"'
     fi
-    if [ "$kind" = cdrom ] && want vnc-port vnc-auth; then
-        # VNC with a password: libxl's query-vnc and change-vnc-password.
-        # Debian's qemu-system-xen has no DES ("Cipher backend does not
-        # support DES algorithm"): qemu gets VNC without one.
-        echo 'vnc = 1'
-        echo 'vnclisten = "127.0.0.1"'
-        [ "${dm%-ours}" = hvmdm ] && echo 'vncpasswd = "hvm-vnc"'
+    if [ "$kind" = vnc ]; then
+        vnc_guest_config "$dm"
     else
         echo 'vnc = 0'
     fi
-    echo 'sdl = 0'
+    if [ "$kind" = sdl ]; then
+        sdl_guest_config
+    else
+        echo 'sdl = 0'
+    fi
     echo 'nographic = 1'
     echo 'vkb_device = 0'
     echo 'vif = []'
@@ -242,6 +243,8 @@ guest_config()
         echo 'boot = "d"'
         iso=cd.iso
         [ "$kind" = vga ] && iso=vga.iso
+        [ "$kind" = vnc ] && iso=vnc.iso
+        [ "$kind" = sdl ] && iso=vnc.iso
         disk="vdev=hdc,access=ro,devtype=cdrom,target=$IMAGES/$iso"
     fi
     echo "disk = [ \"format=raw,backendtype=qdisk,$disk\" ]"
@@ -577,13 +580,10 @@ run_cdrom()
         result "$dm" cdrom-boot FAIL "$(create_failure)"
         result "$dm" round-trip FAIL "no guest (xl create failed)"
         result "$dm" destroy FAIL "no guest (xl create failed)"
-        result "$dm" vnc-port FAIL "no guest (xl create failed)"
-        result "$dm" vnc-auth FAIL "no guest (xl create failed)"
         cleanup_guest
         collect_logs
         return
     fi
-    want vnc-port vnc-auth && vnc_scenario
     t=$(wait_text "$DIR/serial" "$BANNER_CD" "$T_BOOT" "$DOMID")
     WAIT_RC=$?
     if [ "$WAIT_RC" = 0 ]; then
@@ -599,41 +599,6 @@ run_cdrom()
     destroy_scenario
     cleanup_guest
     collect_logs
-}
-
-# With vnc-port or vnc-auth in SCENARIOS the CD guest has vnc=1 and
-# vncpasswd=. xl create succeeded, so libxl's query-vnc and
-# change-vnc-password worked; it published the port, and the port greets
-# as RFB 3.8 offering VNC authentication (type 2) only.
-vnc_scenario()
-{
-    base=/local/domain/$DOMID/console
-    port=$(xenstore-read "$base/vnc-port" 2>/dev/null)
-    listen=$(xenstore-read "$base/vnc-listen" 2>/dev/null)
-    pass=$(xenstore-read "$base/vnc-pass" 2>/dev/null)
-    case $port in
-    59[0-9][0-9])
-        result "$dm" vnc-port PASS "console/vnc-port $port," \
-            "vnc-listen $listen, vnc-pass ${pass:+set}" ;;
-    *)
-        result "$dm" vnc-port FAIL "console/vnc-port is '$port'"
-        result "$dm" vnc-auth FAIL "no port published"
-        return ;;
-    esac
-    # dom0's loopback is down until someone brings it up
-    ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null
-    got=$( (printf 'RFB 003.008\n'; sleep 2) |
-        timeout 10 socat - "TCP:127.0.0.1:$port" 2>/dev/null |
-        head -c 14 | od -An -tx1 | tr -d ' \n')
-    want_auth=0102 auth="VNC authentication only"
-    if [ "${dm%-ours}" != hvmdm ]; then
-        want_auth=0101 auth="no authentication (no vncpasswd for qemu)"
-    fi
-    if [ "$got" = "524642203030332e3030380a$want_auth" ]; then
-        result "$dm" vnc-auth PASS "RFB 003.008, $auth"
-    else
-        result "$dm" vnc-auth FAIL "port $port answered '$got'"
-    fi
 }
 
 # "RTT <loop TSC> <TSC over 4 BIOS ticks>" in hex: 10,000 inb of COM1's
@@ -832,8 +797,7 @@ while [ "$ROUND" -le "${SOAK:-1}" ]; do
 for dm in $DMS; do
     echo "DM $dm" >&3
     want disk-boot checksum poweroff && run_disk "$dm"
-    want cdrom-boot destroy round-trip xl-tools vnc-port vnc-auth &&
-        run_cdrom "$dm"
+    want cdrom-boot destroy round-trip xl-tools && run_cdrom "$dm"
     for kind in linux-emu linux-pv linux-hostile; do
         want "$kind" && run_linux "$dm" "$kind"
     done
@@ -841,6 +805,8 @@ for dm in $DMS; do
         want "$kind" && run_net "$dm" "$kind"
     done
     want vga-banner vga-text vga-m13 vga-vbe && run_vga "$dm"
+    want $VNC_SCENARIOS && run_vnc "$dm"
+    want sdl-window && run_sdl "$dm"
 done
     ROUND=$((ROUND + 1))
 done

@@ -5,6 +5,7 @@
 #              sectors at GUEST_LBAS; dom0 rebuilds it from disk-parts/
 #   cd.iso     El Torito no-emulation boot of the banner + RTT variant
 #   vga.iso    El Torito no-emulation boot of guest/vga.asm (VGA screens)
+#   vnc.iso    El Torito no-emulation boot of guest/vnc.asm (VNC screens)
 #   expected   BANNER_DISK, BANNER_CD and SUM_DISK for the scenarios
 
 # Sectors the checksum variant reads: both sides of the CHS track and
@@ -63,6 +64,7 @@ guest_build()
         >"$out/xorriso.log" 2>&1 || { cat "$out/xorriso.log"; return 1; }
 
     guest_build_vga "$out" || return 1
+    guest_build_vnc "$out" || return 1
 
     {
         echo "BANNER_DISK='$BANNER_DISK'"
@@ -81,6 +83,17 @@ guest_build_vga()
     xorriso -as mkisofs -quiet -o "$1/vga.iso" -V HVMDM_VGA \
         -b boot.bin -no-emul-boot -boot-load-size 4 "$1/vga-iso" \
         >"$1/xorriso-vga.log" 2>&1 || { cat "$1/xorriso-vga.log"; return 1; }
+}
+
+# vnc.iso: the VNC program (guest/vnc.asm) as one no-emulation CD sector.
+guest_build_vnc()
+{
+    mkdir -p "$1/vnc-iso"
+    nasm -f bin -o "$1/vnc-iso/boot.bin" "$XEN_TESTS/guest/vnc.asm" ||
+        return 1
+    xorriso -as mkisofs -quiet -o "$1/vnc.iso" -V HVMDM_VNC \
+        -b boot.bin -no-emul-boot -boot-load-size 4 "$1/vnc-iso" \
+        >"$1/xorriso-vnc.log" 2>&1 || { cat "$1/xorriso-vnc.log"; return 1; }
 }
 
 # Sparse image $2 of $3 sectors from the parts in directory $1 (each file

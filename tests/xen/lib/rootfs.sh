@@ -169,7 +169,9 @@ rootfs_test_files()
         echo "SOAK=$SOAK"
         echo "GUEST_VCPUS=${GUEST_VCPUS:-1}"
     } > "$ROOT/test/config"
-    rootfs_vga
+    rootfs_vga &&
+    rootfs_vnc &&
+    rootfs_sdl
 }
 
 # The VGA scenarios: their script and guest, the VGA BIOS both device
@@ -183,6 +185,39 @@ rootfs_vga()
     cp -L /usr/share/seabios/vgabios-stdvga.bin "$ROOT/usr/share/qemu/" ||
         return 1
     rootfs_program /usr/bin/socat
+}
+
+# The VNC scenarios: their script and guest, and dom0's RFB client built
+# here against libvncclient (libvncserver-dev), with its libraries.
+rootfs_vnc()
+{
+    cp "$XEN_TESTS/dom0/vnc.sh" "$ROOT/test/" || return 1
+    cp "$BUILD/guest/vnc.iso" "$ROOT/test/images/" || return 1
+    gcc -O2 -Wall -Wextra -Werror -o "$BUILD/rfb-client" \
+        "$XEN_TESTS/dom0/rfb-client.c" -lvncclient || return 1
+    rootfs_program "$BUILD/rfb-client" /test/rfb-client
+}
+
+# The SDL scenario: an X server (Xvfb, xkbcomp, the xkb data), xwd and
+# our XWD-to-PPM converter, and the X libraries SDL2 dlopen()s (ldd cannot
+# see them): about 9 MB more in the compressed initramfs, only when the
+# scenario is selected.
+rootfs_sdl()
+{
+    cp "$XEN_TESTS/dom0/sdl.sh" "$ROOT/test/" || return 1
+    case " $SCENARIOS " in *" sdl-window "*) ;; *) return 0 ;; esac
+    for prog in /usr/bin/Xvfb /usr/bin/xkbcomp /usr/bin/xwd; do
+        rootfs_program "$prog" || return 1
+    done
+    mkdir -p "$ROOT/usr/share/X11" "$ROOT/var/lib/xkb"
+    cp -a /usr/share/X11/xkb "$ROOT/usr/share/X11/" || return 1
+    for lib in libX11.so.6 libXext.so.6 libXcursor.so.1 libXi.so.6 \
+               libXfixes.so.3 libXrandr.so.2 libXss.so.1; do
+        rootfs_program "$(rootfs_libpath "$lib")" || return 1
+    done
+    gcc -O2 -Wall -Wextra -Werror -o "$BUILD/xwd2ppm" \
+        "$XEN_TESTS/dom0/xwd2ppm.c" || return 1
+    cp "$BUILD/xwd2ppm" "$ROOT/test/xwd2ppm"
 }
 
 rootfs_skeleton()

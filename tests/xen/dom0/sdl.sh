@@ -1,0 +1,119 @@
+# The SDL scenario (sourced by scenarios.sh; dash + busybox). An X server
+# in dom0 (Xvfb, with xkbcomp and the xkb data it compiles its keymap from)
+# is the display; the guest is the VNC guest's program
+# (tests/xen/guest/vnc.asm) booted with vga="stdvga", vnc=0, sdl=1 and
+# display=":0", which libxl passes to the device model as -display sdl and
+# DISPLAY.
+#
+#   sdl-window  xl create succeeds, the device model opens its window on
+#               the X server, and the window (taken with xwd, converted by
+#               /test/xwd2ppm) shows the boot program's text screen: the
+#               same pixels as the device model's QMP screendump
+#
+# Debian's qemu-system-xen is built without SDL (xl create with sdl=1
+# would fail), so qemu reports SKIP.
+
+SDL_DISPLAY=:0
+
+# Start Xvfb once; true when its socket is there.
+sdl_xvfb()
+{
+    sock=/tmp/.X11-unix/X${SDL_DISPLAY#:}
+    [ -S "$sock" ] && return 0
+    mkdir -p /tmp/.X11-unix /var/lib/xkb
+    chmod 1777 /tmp/.X11-unix
+    Xvfb "$SDL_DISPLAY" -screen 0 1024x768x24 -nolisten tcp \
+        > "$WORK/xvfb.log" 2>&1 &
+    i=0
+    while [ "$i" -lt 600 ] && [ ! -S "$sock" ]; do
+        sleep 0.1
+        i=$(( i + 1 ))
+    done
+    dump_file dom0/xvfb.log "$WORK/xvfb.log"
+    [ -S "$sock" ]
+}
+
+# The xl.cfg lines of the SDL guest.
+sdl_guest_config()
+{
+    echo 'sdl = 1'
+    echo "display = \"$SDL_DISPLAY\""
+}
+
+# The window as PPM $1, and hvmdm's screendump as $2, until they are the
+# same picture (the X server draws a little after SDL presents) or 20 s.
+sdl_take_window()
+{
+    title="$NAME - hvmdm - click to grab, Ctrl-Alt-G releases"
+    SDL_TRIES=0
+    while [ "$SDL_TRIES" -lt 40 ]; do
+        SDL_TRIES=$(( SDL_TRIES + 1 ))
+        rm -f "$1" "$WORK/sdl.xwd"
+        DISPLAY=$SDL_DISPLAY timeout 30 xwd -silent -name "$title" \
+            -out "$WORK/sdl.xwd" >> "$DIR/sdl.log" 2>&1 &&
+            /test/xwd2ppm "$WORK/sdl.xwd" "$1" >> "$DIR/sdl.log" 2>&1 &&
+            qmp_screendump "$DOMID" "$2" && cmp -s "$1" "$2" && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+run_sdl()
+{
+    dm=$1
+    case ${dm%-ours} in qemu)
+        result "$dm" sdl-window SKIP "Debian's qemu-system-xen is built" \
+            "without SDL"
+        return ;;
+    esac
+    if ! sdl_xvfb; then
+        result "$dm" sdl-window FAIL "Xvfb did not start in dom0:" \
+            "$(tail -n 1 "$WORK/xvfb.log")"
+        return
+    fi
+    if ! boot_guest "$dm" sdl; then
+        result "$dm" sdl-window FAIL "$(create_failure)"
+        cleanup_guest
+        collect_logs
+        return
+    fi
+    : > "$DIR/sdl.log"
+    sdl_window_check
+    dump_file "$dm/$NAME.sdl.log" "$DIR/sdl.log"
+    cleanup_guest
+    collect_logs
+}
+
+sdl_window_check()
+{
+    t=$(wait_text "$DIR/serial" "VNC BANNER" "$T_BOOT" "$DOMID")
+    w=$?
+    if [ "$w" = 0 ]; then
+        printf 1 > "$(cat "$DIR/tty")"
+        t=$(wait_text "$DIR/serial" "VNC TEXT" "$T_STEP" "$DOMID")
+        w=$?
+    fi
+    if [ "$w" != 0 ]; then
+        result "$dm" sdl-window FAIL \
+            "$(wait_failure "$w" "the text screen ('VNC TEXT' on COM1)")"
+        return
+    fi
+    win=$WORK/sdl-window.ppm
+    dump=$WORK/sdl-dump.ppm
+    if sdl_take_window "$win" "$dump"; then
+        size=$(ppm_size "$win" | tr ' ' x)
+        result "$dm" sdl-window PASS "xl create with sdl=1; the window on" \
+            "Xvfb $SDL_DISPLAY shows the text screen: xwd's $size" \
+            "picture is the QMP screendump, byte for byte" \
+            "(capture $SDL_TRIES)"
+    elif [ ! -s "$win" ]; then
+        result "$dm" sdl-window FAIL "no window to take:" \
+            "$(tail -n 1 "$DIR/sdl.log")"
+    elif [ ! -s "$dump" ]; then
+        result "$dm" sdl-window FAIL "QMP screendump failed"
+    else
+        result "$dm" sdl-window FAIL "the window ($(ppm_size "$win"))" \
+            "differs from the screendump ($(ppm_size "$dump")) in" \
+            "$(cmp -l "$win" "$dump" | wc -l) bytes"
+    fi
+}
