@@ -93,10 +93,18 @@ HW_OBJS += $(if $(filter 1,$(CONFIG_SLIRP)),net/slirp.o,net/slirp-none.o)
 HW_OBJS += ui/keymap.o
 HW_OBJS += ui/vnc.o
 HW_OBJS += ui/sdl.o
+HW_OBJS += ui/vnc-qmp.o
+HW_OBJS += ui/module.o
+# hvmdm itself loads SDL and VNC as modules (ui/module.h): the tests link
+# the front ends, hvmdm links ui/module.o and is built without them.
+UI_VNC_OBJS := ui/vnc.o ui/keymap.o
+UI_SDL_OBJS := ui/sdl.o
+UI_MOD_OBJS := $(UI_VNC_OBJS) $(UI_SDL_OBJS)
 
 # --- the Xen side and the process
 XEN_OBJS += dm/hv-xen.o
 XEN_OBJS += dm/main.o
+XEN_OBJS += ui/module-calls.o
 
 # --- tests/: runner, harness and test suites
 TEST_OBJS += tests/runner.o
@@ -130,6 +138,7 @@ TEST_OBJS += tests/test-vga-legacy.o
 TEST_OBJS += tests/test-hostile.o
 TEST_OBJS += tests/test-xen-platform.o
 TEST_OBJS += tests/test-hostile-block.o
+TEST_OBJS += tests/test-module.o
 
 # --- firmware/hvmloader: the pure parts are also linked into the tests
 FW_DIR := firmware/hvmloader
@@ -179,6 +188,9 @@ BENCH_E1000_OBJS := bench/e1000.o bench/bench.o tests/harness.o
 BENCH_VNC_OBJS := bench/vnc.o bench/bench.o tests/harness.o
 
 DM_BIN := $(O)/hvmdm
+DM_OBJS := $(filter-out $(UI_MOD_OBJS),$(CORE_OBJS) $(HW_OBJS)) $(XEN_OBJS)
+DM_MODS := $(O)/hvmdm-ui-vnc.so $(O)/hvmdm-ui-sdl.so
+DM_DYN := $(O)/ui/modules.dyn
 TEST_BIN := $(O)/tests/run-tests
 BENCH_BINS := $(O)/bench/ioreq
 BENCH_BINS += $(O)/bench/ide
@@ -193,22 +205,46 @@ ALL_OBJS += $(BENCH_E1000_OBJS)
 ALL_OBJS += $(BENCH_VNC_OBJS)
 
 .PHONY: all check check-asan bench clean distclean
-all: $(DM_BIN) $(TEST_BIN) $(BENCH_BINS) $(FW_BIN) $(MAN)
+all: $(DM_BIN) $(DM_MODS) $(TEST_BIN) $(BENCH_BINS) $(FW_BIN) $(MAN)
 
 $(O)/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(DM_BIN): $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(XEN_OBJS))
+# hvmdm exports to the modules only what they call (DM_DYN), and
+# --as-needed keeps the front ends' libraries out of it.
+$(DM_BIN): $(addprefix $(O)/,$(DM_OBJS)) $(DM_DYN)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Wl,--dynamic-list=$(DM_DYN) \
+	    -Wl,--as-needed -o $@ $(filter %.o,$^) $(LDLIBS)
 
+# The modules: position-independent objects under $(O)/pic/.
+$(O)/pic/%.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $< (module)")
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(DM_DYN): $(addprefix $(O)/pic/,$(UI_MOD_OBJS))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  GEN     $@")
+	$(Q)nm -u $^ | awk 'NF == 2 && $$1 == "U" { print "  " $$2 ";" }' | \
+	    sort -u | sed -e '1i {' -e '$$a };' > $@
+
+$(O)/hvmdm-ui-vnc.so: $(addprefix $(O)/pic/,$(UI_VNC_OBJS))
+$(O)/hvmdm-ui-sdl.so: $(addprefix $(O)/pic/,$(UI_SDL_OBJS))
+$(DM_MODS):
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -shared -Wl,-Bsymbolic \
+	    -Wl,--as-needed -o $@ $^ $(LDLIBS)
+
+# Exports what the modules call, like hvmdm: tests/test-module.c loads one.
 $(TEST_BIN): $(addprefix $(O)/,$(CORE_OBJS) $(HW_OBJS) $(TEST_OBJS)) \
-             $(FW_HOST_OBJS)
+             $(FW_HOST_OBJS) $(DM_DYN)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Wl,--dynamic-list=$(DM_DYN) -o $@ \
+	    $(filter %.o,$^) $(LDLIBS)
 
 $(O)/bench/ioreq: $(addprefix $(O)/,$(CORE_OBJS) $(BENCH_IOREQ_OBJS))
 	@mkdir -p $(dir $@)
@@ -284,11 +320,12 @@ $(FW_BIN): $(FW_OBJS) $(FW_DIR)/hvmloader.ld
 	    -Wl,--no-warn-rwx-segments \
 	    -Wl,-T,$(FW_DIR)/hvmloader.ld -o $@ $(FW_OBJS)
 
-check: $(TEST_BIN)
+check: $(TEST_BIN) $(DM_BIN) $(DM_MODS)
 	$(TEST_BIN) $(TESTS)
 
 check-asan:
-	$(MAKE) O=build-asan CFLAGS="-O1 -g" build-asan/tests/run-tests
+	$(MAKE) O=build-asan CFLAGS="-O1 -g" build-asan/tests/run-tests \
+	    $(subst build/,build-asan/,$(DM_MODS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
@@ -300,14 +337,14 @@ check-asan:
 DM ?= hvmdm
 HVMLOADER ?= xen
 .PHONY: check-xen
-check-xen: $(if $(filter hvmdm,$(DM)),$(DM_BIN)) \
+check-xen: $(if $(filter hvmdm,$(DM)),$(DM_BIN) $(DM_MODS)) \
            $(if $(filter ours,$(HVMLOADER)),$(FW_BIN))
 	DM="$(DM)" HVMLOADER="$(HVMLOADER)" SOAK="$(SOAK)" tests/xen/run
 
 # The main job: the disk scenario's guest booted under real Xen with hvmdm
 # spawned by xl, then what it printed on its serial console and hvmdm's log.
 .PHONY: demo
-demo: $(DM_BIN)
+demo: $(DM_BIN) $(DM_MODS)
 	DM=hvmdm tests/xen/run
 	@echo "--- guest COM1, read from the pty libxl published (hvmdm's UART):"
 	@tr -d '\r' < build/xen/logs/hvmdm/hvmdm-disk.serial
@@ -422,14 +459,16 @@ MANDIR = $(PREFIX)/share/man/man1
 DOCDIR = $(PREFIX)/share/doc/hvmdm
 INSTALL ?= install
 INSTALLED := $(BINDIR)/hvmdm $(FWDIR)/hvmloader $(MANDIR)/hvmdm.1 \
+             $(addprefix $(FWDIR)/,$(notdir $(DM_MODS))) \
              $(DOCDIR)/xl.cfg.example
 
 .PHONY: install uninstall check-install
-install: $(DM_BIN) $(FW_BIN) $(MAN)
+install: $(DM_BIN) $(DM_MODS) $(FW_BIN) $(MAN)
 	$(INSTALL) -d $(addprefix $(DESTDIR),$(BINDIR) $(FWDIR) $(MANDIR) \
 	    $(DOCDIR))
 	$(INSTALL) -m 755 $(DM_BIN) $(DESTDIR)$(BINDIR)/hvmdm
 	$(INSTALL) -m 644 $(FW_BIN) $(DESTDIR)$(FWDIR)/hvmloader
+	$(INSTALL) -m 644 $(DM_MODS) $(DESTDIR)$(FWDIR)/
 	sed 's|@PREFIX@|$(PREFIX)|g' $(MAN) > $(DESTDIR)$(MANDIR)/hvmdm.1
 	sed 's|@PREFIX@|$(PREFIX)|g' doc/xl.cfg.example \
 	    > $(DESTDIR)$(DOCDIR)/xl.cfg.example
@@ -440,7 +479,7 @@ uninstall:
 	rmdir $(DESTDIR)$(FWDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # Install into a scratch DESTDIR, check what landed, uninstall.
-check-install: $(DM_BIN) $(FW_BIN) $(MAN)
+check-install: $(DM_BIN) $(DM_MODS) $(FW_BIN) $(MAN)
 	tests/check-install.sh
 
 clean:
@@ -450,6 +489,7 @@ distclean: clean
 	rm -f config.mk config.h
 
 -include $(addprefix $(O)/,$(ALL_OBJS:.o=.d))
+-include $(addprefix $(O)/pic/,$(UI_MOD_OBJS:.o=.d))
 -include $(FW_HOST_OBJS:.o=.d) $(FW_OBJS:.o=.d)
 -include $(addprefix $(O)/,$(FUZZ_LIB_OBJS:.o=.d))
 -include $(addprefix $(O)/fuzz/,$(addsuffix .d,$(FUZZ_TARGETS)))

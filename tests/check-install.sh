@@ -66,6 +66,8 @@ undocumented()
 check "make install" make -s install DESTDIR="$dest" PREFIX="$prefix"
 check "binary 0755" mode_is "$root/bin/hvmdm" 755
 check "firmware 0644" mode_is "$root/lib/hvmdm/hvmloader" 644
+check "VNC module 0644" mode_is "$root/lib/hvmdm/hvmdm-ui-vnc.so" 644
+check "SDL module 0644" mode_is "$root/lib/hvmdm/hvmdm-ui-sdl.so" 644
 check "man page 0644" mode_is "$root/share/man/man1/hvmdm.1" 644
 check "example 0644" mode_is "$root/share/doc/hvmdm/xl.cfg.example" 644
 check "installed --version" sh -c \

@@ -21,9 +21,11 @@
 #include "dm/log.h"
 #include "dm/loop.h"
 #include "dm/machine.h"
+#include "dm/report.h"                /* HVMDM_VERSION */
 #include "hw/pci/chipset.h"
 #include "ui/display.h"
 #include "ui/input.h"
+#include "ui/module.h"
 
 #define SDL_MAX_EVENTS      256
 #define SDL_MAX_DOWN        32
@@ -673,3 +675,11 @@ sdl_request_close(struct sdl *s)
     e.window.windowID = SDL_GetWindowID(s->win);
     SDL_PushEvent(&e);
 }
+
+/* ---- the module's entry points (ui/module.h) -------------------------- */
+
+const struct ui_sdl_module ui_sdl_module = {
+    .head = { UI_MODULE_ABI, HVMDM_VERSION },
+    .start = sdl_start,
+    .stop = sdl_stop,
+};

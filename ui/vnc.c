@@ -31,10 +31,12 @@
 #include "dm/loop.h"
 #include "dm/machine.h"
 #include "dm/qmp-cmd.h"
+#include "dm/report.h"                /* HVMDM_VERSION */
 #include "hw/board.h"
 #include "ui/display.h"
 #include "ui/input.h"
 #include "ui/keymap.h"
+#include "ui/module.h"
 
 #define VNC_MAX_EVENTS      1024    /* input queue bound, per server */
 #define VNC_CLIENT_WAIT_MS  10000   /* a stuck client is dropped after */
@@ -1157,12 +1159,6 @@ vnc_stop(struct vnc *v)
 
 /* ---- accessors -------------------------------------------------------- */
 
-struct vnc *
-vnc_get(struct dm *dm)
-{
-    return dm->board ? dm->board->vnc : NULL;
-}
-
 int
 vnc_port(const struct vnc *v)
 {
@@ -1209,7 +1205,7 @@ vnc_thread_wakeups(struct vnc *v)
     return v->wakeups;
 }
 
-/* ---- QMP: query-vnc, change-vnc-password ------------------------------ */
+/* ---- QMP query-vnc (ui/vnc-qmp.c) ----------------------------------- */
 
 static JsonNode *
 vnc_qmp_client(const struct vnc_client *c)
@@ -1224,19 +1220,15 @@ vnc_qmp_client(const struct vnc_client *c)
 }
 
 /* QEMU's VncInfo: libxl reads enabled, host and service (3.4). */
-static JsonNode *
-vnc_qmp_query(struct qmp_req *r)
+JsonNode *
+vnc_qmp_info(struct vnc *v)
 {
-    struct vnc *v = vnc_get(qmp_req_dm(r));
     JsonObject *o = json_object_new();
     JsonArray *a;
     char port[16];
     unsigned int i;
 
-    json_object_set_boolean_member(o, "enabled", v != NULL);
-    if (!v) {
-        return qmp_node_take_object(o);
-    }
+    json_object_set_boolean_member(o, "enabled", true);
     snprintf(port, sizeof(port), "%d", v->port);
     json_object_set_string_member(o, "host", v->host);
     json_object_set_string_member(o, "service", port);
@@ -1253,46 +1245,12 @@ vnc_qmp_query(struct qmp_req *r)
     return qmp_node_take_object(o);
 }
 
-static JsonNode *
-vnc_qmp_change_password(struct qmp_req *r)
-{
-    struct vnc *v = vnc_get(qmp_req_dm(r));
-    int rc = v ? vnc_set_password(v, qmp_arg_str(r, "password")) : -ENODEV;
+/* ---- the module's entry points (ui/module.h) -------------------------- */
 
-    switch (rc) {
-    case 0:
-        return qmp_empty_object();
-    case -E2BIG:
-        qmp_fail(r, "GenericError", "Could not set password: VNC "
-                 "passwords are at most %d characters", VNC_MAX_PASSWORD);
-        break;
-    case -EPERM:
-        qmp_fail(r, "GenericError", "Could not set password: VNC runs "
-                 "without authentication (start it with -vnc ...,"
-                 "password=on; xl.cfg vncpasswd=)");
-        break;
-    default:
-        qmp_fail(r, "GenericError", "VNC is not enabled (xl.cfg vnc=1)");
-        break;
-    }
-    return NULL;
-}
-
-static const struct qmp_arg vnc_qmp_args_password[] = {
-    { "password", QMP_ARG_STR, true }, { NULL, 0, false },
+const struct ui_vnc_module ui_vnc_module = {
+    .head = { UI_MODULE_ABI, HVMDM_VERSION },
+    .start = vnc_start,
+    .stop = vnc_stop,
+    .set_password = vnc_set_password,
+    .qmp_info = vnc_qmp_info,
 };
-
-static const struct qmp_cmd vnc_qmp_cmds[] = {
-    { "query-vnc", vnc_qmp_query, false, NULL },
-    { "change-vnc-password", vnc_qmp_change_password, false,
-      vnc_qmp_args_password },
-    { NULL, NULL, false, NULL },
-};
-
-/* Registered for every QMP server: query-vnc answers enabled:false when
- * no server runs, as QEMU does. */
-static void __attribute__((constructor))
-vnc_qmp_register(void)
-{
-    qmp_register_cmds(vnc_qmp_cmds);
-}

@@ -13,6 +13,7 @@
 #ifndef UI_VNC_H
 #define UI_VNC_H
 
+#include <json-glib/json-glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,8 +50,10 @@ struct vnc *vnc_start(struct dm *dm, const char *arg, const char *keymap,
 /* Disconnect every client, stop the thread and free; NULL is a no-op. */
 void vnc_stop(struct vnc *v);
 
-/* The machine's VNC server, or NULL. */
+/* The machine's VNC server, or NULL (ui/vnc-qmp.c). */
 struct vnc *vnc_get(struct dm *dm);
+/* QMP query-vnc's reply for a running server (QEMU's VncInfo). */
+JsonNode *vnc_qmp_info(struct vnc *v);
 /* The TCP port listened on. */
 int vnc_port(const struct vnc *v);
 /* Clients connected now (authenticated or not). */

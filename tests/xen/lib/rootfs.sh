@@ -119,6 +119,11 @@ rootfs_device_models()
             ;;
         hvmdm)
             rootfs_program "$HVMDM_BIN" /usr/lib/hvmdm/hvmdm || return 1
+            # its SDL and VNC front ends, loaded from beside it on demand
+            for mod in "$(dirname "$HVMDM_BIN")"/hvmdm-ui-*.so; do
+                [ -f "$mod" ] || continue
+                rootfs_program "$mod" "/usr/lib/hvmdm/${mod##*/}" || return 1
+            done
             ;;
         esac
     done
