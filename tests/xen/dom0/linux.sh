@@ -61,7 +61,7 @@ linux_guest_config()
     # HVM_PARAM_CALLBACK_IRQ INTx/GSI form), not the vector callback.
     [ "$mode" = pv ] && extra=" xen_no_vector_callback"
     # linux-net-*: the guest's network hook runs (tests/xen/guest/net-hook.sh)
-    case $kind in linux-net-*) extra="$extra net=1" ;; esac
+    case $kind in linux-net-*) extra="$extra net=1 net_mb=${NET_MB:-32}" ;; esac
     echo "kernel = \"$LINUX/vmlinuz\""
     echo "ramdisk = \"$LINUX/initrd.gz\""
     echo "cmdline = \"console=ttyS0 quiet mode=$mode pat=$LINUX_PAT$extra\""

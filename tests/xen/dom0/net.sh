@@ -76,7 +76,7 @@ net_summary()
     lease=$(net_marker LEASE)
     rate=${tx#* }
     echo "${tx##* } eth0, lease ${lease% *} in $(secs "${lease#* }") s," \
-        "ping ok, 32 MiB TCP md5 ok at ${rate% *} kB/s"
+        "ping ok, ${NET_MB:-32} MiB TCP md5 ok at ${rate% *} kB/s"
 }
 
 # run_net DM KIND (linux-net-emu, linux-net-pv)

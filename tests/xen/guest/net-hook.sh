@@ -1,10 +1,11 @@
 # Guest hook (run by /init after the disk checks; output goes to the
 # results): when the guest has eth0, get a DHCP lease from dom0's udhcpd
-# over the bridge, ping dom0 and send 32 MiB to dom0's nc over TCP.
+# over the bridge, ping dom0 and send net_mb MiB (default 32) to dom0's nc
+# over TCP.
 # Serial markers (the test in dom0 waits for them):
 #   NET LEASE <ip> | NET NOLEASE    the DHCP outcome
 #   NET PING ok|fail                3 echo requests to dom0 (10.0.0.1)
-#   NET TX <md5> <kB/s> <driver>    32 MiB sent; md5 of what was sent
+#   NET TX <md5> <kB/s> <driver>    net_mb MiB sent; md5 of what was sent
 #   NET NONE                        no eth0 in this guest
 
 # Only in the network scenarios (net=1 on the kernel command line).
@@ -50,7 +51,8 @@ else
     mark "NET PING fail"
 fi
 cat /tmp/ping.log
-dd if=/dev/urandom of=/tmp/data bs=1M count=32 2>/dev/null
+mb=${net_mb:-32}
+dd if=/dev/urandom of=/tmp/data bs=1M count="$mb" 2>/dev/null
 sum=$(md5sum < /tmp/data | cut -d' ' -f1)
 t0=$(now_cs)
 if ! timeout 600 nc 10.0.0.1 5001 < /tmp/data; then
@@ -58,6 +60,6 @@ if ! timeout 600 nc 10.0.0.1 5001 < /tmp/data; then
     exit 0
 fi
 t1=$(now_cs)
-mark "NET TX $sum $(( 32768 * 100 / (t1 - t0 + 1) )) $drv"
+mark "NET TX $sum $(( mb * 1024 * 100 / (t1 - t0 + 1) )) $drv"
 rm -f /tmp/data
 ip -s link show eth0
