@@ -229,6 +229,21 @@ net_socket_open(struct net_backend *nb, struct net_opts *o, char *err,
     return 0;
 }
 
+/* send/sendmsg, not writev: a socket's own calls skip the file layer. */
+static int
+net_socket_send(struct net_backend *nb, const struct iovec *iov, int iovcnt)
+{
+    struct msghdr m = { .msg_iov = (struct iovec *)iov,
+                        .msg_iovlen = (size_t)iovcnt };
+    ssize_t n;
+
+    do {
+        n = iovcnt == 1 ? send(nb->fd, iov[0].iov_base, iov[0].iov_len, 0)
+                        : sendmsg(nb->fd, &m, 0);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : 0;
+}
+
 static void
 net_fd_close(struct net_backend *nb)
 {
@@ -240,7 +255,7 @@ net_fd_close(struct net_backend *nb)
 static const struct net_backend_ops net_socket_ops = {
     .type = "socket",
     .open = net_socket_open,
-    .send = net_fd_send,
+    .send = net_socket_send,
     .set_rx = net_fd_set_rx,
     .close = net_fd_close,
 };
