@@ -77,6 +77,9 @@ struct t_hv {
     uint8_t *pool;                  /* the whole pool, shared mapping */
     uint64_t pool_used;             /* frames handed out */
     GHashTable *p2m;
+    /* Every gfn that ever held an extra frame is in [extra_lo, extra_hi):
+     * guest accesses elsewhere skip the p2m lookups. */
+    uint64_t extra_lo, extra_hi;
     /* track_dirty_vram: one range, dirty bits per frame of it. */
     uint64_t track_gfn;
     uint32_t track_nr;
@@ -320,11 +323,25 @@ thv_extra(const struct t_hv *h, uint64_t gfn)
                                                 GSIZE_TO_POINTER(gfn)));
 }
 
+static void
+thv_extra_span(struct t_hv *h, uint64_t gfn, uint64_t nr)
+{
+    if (h->extra_lo == h->extra_hi) {
+        h->extra_lo = gfn;
+        h->extra_hi = gfn;
+    }
+    h->extra_lo = MIN(h->extra_lo, gfn);
+    h->extra_hi = MAX(h->extra_hi, gfn + nr);
+}
+
 static bool
 thv_range_has_extra(const struct t_hv *h, uint64_t gfn, unsigned int nr)
 {
     unsigned int i;
 
+    if (gfn + nr <= h->extra_lo || gfn >= h->extra_hi) {
+        return false;
+    }
     for (i = 0; i < nr && g_hash_table_size(h->p2m); i++) {
         if (thv_extra(h, gfn + i)) {
             return true;
@@ -429,6 +446,7 @@ thv_populate_ram(struct hv *hv, uint64_t gfn, uint64_t nr)
         g_hash_table_insert(h->p2m, GSIZE_TO_POINTER(gfn + i),
                             GSIZE_TO_POINTER(++h->pool_used));
     }
+    thv_extra_span(h, gfn, nr);
     return 0;
 }
 
@@ -443,6 +461,7 @@ thv_relocate_memory(struct hv *hv, uint64_t src, uint64_t dst, uint32_t nr)
     uint32_t i;
 
     thv_log(h, "relocate 0x%" PRIx64 " 0x%" PRIx64 " %u", src, dst, nr);
+    thv_extra_span(h, dst, nr);
     for (i = 0; i < nr; i++) {
         uint64_t x = thv_extra(h, src + i);
 
