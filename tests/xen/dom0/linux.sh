@@ -28,12 +28,18 @@ linux_guest_config()
     name=$1 dm=$2 kind=$3
     mode=${kind#linux-}
     mode=${mode#net-}           # linux-net-emu/pv: emu/pv plus a vif
+    [ "$kind" = linux-fb ] && mode=pv   # pv plus std VGA (dom0/vga.sh)
     echo "name = \"$name\""
     echo 'type = "hvm"'
     echo 'memory = 256'
     echo "vcpus = ${GUEST_VCPUS:-1}"
     echo 'serial = "pty"'
-    echo 'vga = "none"'
+    if [ "$kind" = linux-fb ]; then
+        echo 'vga = "stdvga"'
+        echo 'videoram = 16'
+    else
+        echo 'vga = "none"'
+    fi
     echo 'vnc = 0'
     echo 'sdl = 0'
     echo 'nographic = 1'
@@ -62,6 +68,9 @@ linux_guest_config()
     [ "$mode" = pv ] && extra=" xen_no_vector_callback"
     # linux-net-*: the guest's network hook runs (tests/xen/guest/net-hook.sh)
     case $kind in linux-net-*) extra="$extra net=1 net_mb=${NET_MB:-32}" ;; esac
+    # linux-fb: the guest's fb hook runs (tests/xen/guest/fb-hook.sh); the
+    # mode is pinned, qemu's EDID would make bochs-drm prefer another
+    [ "$kind" = linux-fb ] && extra="$extra fb=1 video=1024x768"
     echo "kernel = \"$LINUX/vmlinuz\""
     echo "ramdisk = \"$LINUX/initrd.gz\""
     echo "cmdline = \"console=ttyS0 quiet mode=$mode pat=$LINUX_PAT$extra\""
@@ -363,6 +372,8 @@ run_linux()
         result "$dm" "$kind" FAIL "$(create_failure)"
     elif [ "$kind" = linux-hostile ]; then
         linux_run_hostile
+    elif [ "$kind" = linux-fb ]; then
+        linux_run_fb
     else
         linux_run_guest
     fi

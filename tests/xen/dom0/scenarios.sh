@@ -807,6 +807,7 @@ for dm in $DMS; do
     want vga-banner vga-text vga-m13 vga-vbe && run_vga "$dm"
     want $VNC_SCENARIOS && run_vnc "$dm"
     want sdl-window && run_sdl "$dm"
+    want linux-fb && run_linux "$dm" linux-fb
 done
     ROUND=$((ROUND + 1))
 done

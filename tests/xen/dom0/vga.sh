@@ -12,8 +12,9 @@
 #   vga-vbe     DISPI 640x480x32 through the LFB: every probed pixel is
 #               (x, y, x+y), identical to qemu's dump
 #
-# The guest waits for its step's digit or 30 s, so a late byte never moves
-# it past a screen dom0 has not taken yet.
+# The guest waits for its step's digit (sent as soon as the dump is
+# written, before the checks) or 300 s, so neither a late byte nor a slow
+# dom0 moves it past a screen dom0 has not taken yet.
 #
 # Run with the qemu device model first (DM="qemu hvmdm") for the identity
 # checks; hvmdm alone still gets the size, content and pixel checks.
@@ -161,6 +162,9 @@ vga_step()
         base64 "$WORK/screen.png" > "$WORK/screen.png.b64"
         dump_file "$dm/screen.png.b64" "$WORK/screen.png.b64"
     fi
+    # The screen is taken: the guest may go on while dom0 checks it.
+    printf '%s' "$VGA_KEY" > "$(cat "$DIR/tty")"
+    VGA_KEY=$(( VGA_KEY + 1 ))
     why=$(vga_check "$dm" "$step" "$f")
     if [ -n "$why" ]; then
         result "$dm" "$name" FAIL "$why"
@@ -169,8 +173,6 @@ vga_step()
     else
         result "$dm" "$name" FAIL "$cmp_note"
     fi
-    printf '%s' "$VGA_KEY" > "$(cat "$DIR/tty")"
-    VGA_KEY=$(( VGA_KEY + 1 ))
     return 0
 }
 
@@ -196,4 +198,97 @@ run_vga()
     dump_file "$dm/$NAME.screendumps" "$DIR/screendumps"
     cleanup_guest
     collect_logs
+}
+
+# --- linux-fb -------------------------------------------------------------
+# A Linux guest (tests/xen/dom0/linux.sh, mode pv, vga="stdvga", kernel
+# command line video=1024x768) loads bochs-drm; its fb hook
+# (tests/xen/guest/fb-hook.sh) clears the framebuffer console, writes one
+# line and says "FB <name> <virtual_size> <driver>" on COM1. dom0 takes the
+# screen: 1024x768, the first text line not blank, the rest black (the
+# dump shows the guest's latest VRAM, not the boot screen), and with both
+# device models identical to qemu's dump. Then the guest powers off.
+
+# ppm_header_len FILE: bytes of "P6\nW H\n255\n".
+ppm_header_len()
+{
+    head -n 3 "$1" | wc -c
+}
+
+# fb_rows_blank FILE FIRST COUNT: are COUNT pixel rows from FIRST black?
+fb_rows_blank()
+{
+    h=$(ppm_header_len "$1")
+    [ "$(tail -c +$(( h + 1 + $2 * 1024 * 3 )) "$1" |
+        head -c $(( $3 * 1024 * 3 )) | tr -d '\000' | head -c 1 |
+        wc -c)" = 0 ]
+}
+
+# fb_check FILE "NAME SIZE DRIVER": prints a failure or nothing.
+fb_check()
+{
+    set -- "$1" $2
+    case $3 in NONE)
+        echo "no framebuffer in the guest (1234:1111 driver: $4)"; return
+    esac
+    [ "$4" = bochs-drm ] ||
+        { echo "1234:1111 is driven by '$4', not bochs-drm"; return; }
+    [ "$3" = 1024,768 ] ||
+        { echo "the guest's fb0 ($2) is $3, expected 1024,768"; return; }
+    size=$(head -n 2 "$1" | sed -n 2p)
+    [ "$size" = "1024 768" ] ||
+        { echo "screendump is '$size', expected '1024 768'"; return; }
+    fb_rows_blank "$1" 0 16 &&
+        { echo "the first text line is blank in the screendump"; return; }
+    fb_rows_blank "$1" 32 736 ||
+        echo "rows 32-767 are not black: the dump is not the guest's" \
+            "cleared console"
+}
+
+# fb_compare FILE: against qemu's dump of the same screen, if any.
+fb_compare()
+{
+    ref=$WORK/fb-qemu${dm#hvmdm}.ppm
+    case $dm in qemu*) return 0 ;; esac
+    [ -f "$ref" ] || { echo "(no qemu reference)"; return 0; }
+    cmp -s "$ref" "$1" && { echo "identical to qemu's dump"; return 0; }
+    echo "differs from qemu's dump in $(cmp -l "$ref" "$1" | wc -l) bytes"
+    return 1
+}
+
+# Called by run_linux (dom0/linux.sh) for linux-fb.
+linux_run_fb()
+{
+    f=$WORK/fb-$dm.ppm
+    t=$(wait_text "$DIR/serial" "^FB " "$T_LINUX" "$DOMID")
+    w=$?
+    if [ "$w" != 0 ]; then
+        result "$dm" "$kind" FAIL "$(wait_failure "$w" "'FB' on COM1"):" \
+            "$(tr -d '\r' < "$DIR/serial" | tr '\n' '|' | cut -c1-200)"
+        return
+    fi
+    metric "$dm" linux_fb "$(secs $(( t - T0 )))"
+    fb=$(linux_marker FB)
+    if ! qmp_screendump "$DOMID" "$f"; then
+        result "$dm" "$kind" FAIL "QMP screendump failed:" \
+            "$(tr -d '\r\n' < "$f.qmp" | cut -c1-160)"
+        return
+    fi
+    md5sum "$f" >> "$DIR/screendumps"
+    echo go > "$(cat "$DIR/tty")"
+    dump_file "$dm/$NAME.screendumps" "$DIR/screendumps"
+    why=$(fb_check "$f" "$fb")
+    if [ -z "$why" ] && ! note=$(fb_compare "$f"); then
+        why=$note
+    fi
+    if ! linux_wait_gone; then
+        [ -z "$why" ] && why="poweroff -f did not end the domain"
+    fi
+    linux_img_results
+    if [ -n "$why" ]; then
+        result "$dm" "$kind" FAIL "$why"
+    else
+        result "$dm" "$kind" PASS "bochs-drm fb0 ${fb%% *} 1024x768," \
+            "first line drawn, rest black; ${note:-the reference}"
+    fi
 }

@@ -3,8 +3,10 @@
 ; screens, each announced on COM1 as "VGA <step>", and waits for the step's
 ; digit ('1' to '4') on COM1 (dom0 writes it to the pty after its QMP
 ; screendump; any other byte, e.g. a late one for an earlier step, is
-; ignored) or 30 s of BIOS timer ticks, saying which ("VGA KEY" or
-; "VGA TIMEOUT"):
+; ignored) or 300 s of BIOS timer ticks, saying which ("VGA KEY" or
+; "VGA TIMEOUT"). The timeout is only for runs without dom0's script: a
+; loaded host has made dom0 take more than 30 s for one screen, and a guest
+; that moved on showed the next screen to dom0's dump.
 ;
 ;   BANNER  what SeaBIOS and the VGA BIOS left on screen (cursor hidden)
 ;   TEXT    mode 3 through INT 10h, 80x25 cells of known characters and
@@ -79,7 +81,7 @@ cursor_off:
 
 ; Announce the screen, then wait for dom0's byte or the timeout.
 BIOS_TICKS      equ 0x46c               ; 18.2 Hz, 0040:006C
-STEP_TICKS      equ 546                 ; 30 s
+STEP_TICKS      equ 5460                ; 300 s
 
 step:
         call    puts

@@ -144,6 +144,7 @@ report_table()
                "rss_kb:device model VmRSS in dom0 (kB)" \
                "vnc_TEXT:VNC client in dom0: connect -> text screen" \
                "vnc_keys:VNC: 27 keys typed -> line echoed on COM1" \
+               "linux_fb:Linux fb: xl create -> bochs-drm console drawn" \
                "linux_rom_emu:Linux emu: xl create -> linuxboot ROM (Xen)" \
                "linux_init_emu:Linux emu: xl create -> guest /init" \
                "linux_disk_emu:Linux emu: xl create -> sda ready" \
