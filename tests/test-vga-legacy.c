@@ -4,7 +4,9 @@
  * through the buffered ring, text rendered and compared with a reference
  * computed here from the same font bytes, every write and read mode
  * against hand-computed plane contents, the DAC and attribute state
- * machines, modes 4 (CGA), 12h and 13h, and a hostile register/memory
+ * machines, modes 4 (CGA), 7 (mono text), 12h and 13h, VBE 16 colours
+ * (planar, banked), chain 4 and odd/even addressing, the PEL mask and the
+ * 8-bit DAC, CRTC start addresses that wrap, and a hostile register/memory
  * stream.
  */
 #include <glib.h>
@@ -55,6 +57,17 @@ static const struct vga_mode_regs mode13 = {
     { 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x05, 0x0f, 0xff },
 };
 
+/* Mode 7: monochrome text at B0000, 720x350, 9x14 cells, CRTC at 0x3B4. */
+static const struct vga_mode_regs mode7 = {
+    0xa6, { 0x00, 0x03, 0x00, 0x02 },
+    { 0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4d, 0x0b, 0x0c,
+      0x00, 0x00, 0x00, 0x00, 0x83, 0x85, 0x5d, 0x28, 0x0d, 0x63, 0xba, 0xa3,
+      0xff },
+    { 0x00, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x10, 0x18, 0x18, 0x18,
+      0x18, 0x18, 0x18, 0x18, 0x0e, 0x00, 0x0f, 0x08, 0x00 },
+    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0a, 0x0f, 0xff },
+};
+
 /* Mode 4: CGA 320x200 in four colours, even rows at B8000, odd at BA000. */
 static const struct vga_mode_regs mode4 = {
     0x63, { 0x09, 0x03, 0x00, 0x02 },
@@ -95,10 +108,12 @@ crtc(struct t_machine *t, uint8_t i, uint8_t v)
 }
 
 /* The BIOS's order: sequencer in reset, misc, sequencer, unlocked CRTC,
- * attribute controller (flip-flop reset first), graphics, display on. */
+ * attribute controller (flip-flop reset first), graphics, display on.
+ * The CRTC and input status 1 are at 0x3Bx when misc bit 0 is clear. */
 static void
 set_mode(struct t_machine *t, const struct vga_mode_regs *m)
 {
+    uint16_t crt = (m->misc & 1) ? 0x3d4 : 0x3b4;
     unsigned int i;
 
     seq(t, 0, 0x01);
@@ -107,11 +122,11 @@ set_mode(struct t_machine *t, const struct vga_mode_regs *m)
         seq(t, (uint8_t)(i + 1), m->sr[i]);
     }
     seq(t, 0, 0x03);
-    crtc(t, 0x11, 0x00);
+    t_outw(t, crt, 0x0011);
     for (i = 0; i < 25; i++) {
-        crtc(t, (uint8_t)i, m->cr[i]);
+        t_outw(t, crt, (uint16_t)(i | m->cr[i] << 8));
     }
-    (void)t_inb(t, 0x3da);
+    (void)t_inb(t, (uint16_t)(crt + 6));
     for (i = 0; i < 21; i++) {
         t_outb(t, 0x3c0, (uint8_t)i);
         t_outb(t, 0x3c0, m->ar[i]);
@@ -700,5 +715,262 @@ T_TEST(vga_vram_writes_logged_during_migration)
                (t_ram_size(t) >> 12) + 3);
     T_ASSERT(strstr(t_hv_log(t), want) != NULL);
     gm_set_log_dirty(t->dm->gm, 0);
+    t_machine_free(t);
+}
+
+/* Mode 7: the BIOS's monochrome text mode, 9x14 cells from a 14-line font
+ * in plane 2, attributes through AR00-AR0F (0x08 normal, 0x18 bright). */
+T_TEST(vga_text_mode7_mono)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    static const uint8_t attrs[4] = { 0x07, 0x0f, 0x70, 0x78 };
+    g_autofree uint8_t *font = g_malloc(256 * 14);
+    GRand *rnd = g_rand_new_with_seed(7);
+    uint16_t cells[80 * 25];
+    unsigned int i, x, y;
+
+    for (i = 0; i < 256 * 14; i++) {
+        font[i] = (uint8_t)g_rand_int(rnd);
+    }
+    set_mode(t, &mode7);
+    dac_set(t, 0x00, 0x00, 0x00, 0x00);
+    dac_set(t, 0x08, 0x2a, 0x2a, 0x2a);
+    dac_set(t, 0x10, 0x15, 0x15, 0x15);
+    dac_set(t, 0x18, 0x3f, 0x3f, 0x3f);
+    load_font(t, font, 14);
+    gr(t, 6, mode7.gr[6]);                  /* back to B0000, 32 KiB */
+    for (i = 0; i < 80 * 25; i++) {
+        cells[i] = (uint16_t)((uint8_t)g_rand_int(rnd) |
+                              attrs[g_rand_int_range(rnd, 0, 4)] << 8);
+        buf_write(t, 0xb0000 + 2 * i, (uint8_t)cells[i]);
+        buf_write(t, 0xb0000 + 2 * i + 1, (uint8_t)(cells[i] >> 8));
+    }
+    t_buf_kick(t);
+    g_rand_free(rnd);
+    t_outw(t, 0x3b4, 0x200a);               /* cursor off */
+    T_EQ(t_readb(t, 0xb8000), 0xff);        /* B8000 does not decode */
+    display_refresh(d);
+    T_EQ(display_width(d), 720);
+    T_EQ(display_height(d), 350);
+    for (y = 0; y < 350; y++) {
+        for (x = 0; x < 720; x++) {
+            uint16_t cell = cells[(y / 14) * 80 + x / 9];
+            uint8_t c = (uint8_t)cell, a = (uint8_t)(cell >> 8);
+            uint8_t row = font[c * 14 + y % 14];
+            bool on = x % 9 < 8 ? (row >> (7 - x % 9)) & 1
+                                : c >= 0xc0 && c <= 0xdf && (row & 1);
+            uint8_t dac = mode7.ar[on ? a & 0x0f : (a >> 4) & 7];
+            uint8_t v = dac == 0x18 ? 0x3f : dac == 0x10 ? 0x15
+                      : dac == 0x08 ? 0x2a : 0;
+            uint32_t want = c6to8(v) * 0x010101u;
+
+            if (pixel(d, (int)x, (int)y) != want) {
+                t_fail(__FILE__, __LINE__, "(%u,%u): 0x%06x != 0x%06x", x,
+                       y, pixel(d, (int)x, (int)y), want);
+                t_machine_free(t);
+                return;
+            }
+        }
+    }
+    t_machine_free(t);
+}
+
+static void
+dispi(struct t_machine *t, uint16_t index, uint16_t val)
+{
+    t_outw(t, 0x1ce, index);
+    t_outw(t, 0x1cf, val);
+}
+
+/*
+ * VBE 16 colours (DISPI BPP 4) are planar, as SeaBIOS sets them up: the
+ * legacy registers of an 800x600x16 mode first, then DISPI without the
+ * LFB; pixels go through the banked window with write mode 2, banks count
+ * planar addresses, colours go through the attribute palette.
+ */
+T_TEST(vga_vbe_4bpp_planar_banked)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    unsigned int i, x, y, bank = 0;
+
+    set_mode(t, &mode12);
+    for (i = 0; i < 64; i++) {
+        dac_set(t, (uint8_t)i, (uint8_t)i, (uint8_t)(63 - i),
+                (uint8_t)(i / 2));
+    }
+    dispi(t, 4, 0);
+    dispi(t, 3, 4);
+    dispi(t, 1, 1024);
+    dispi(t, 2, 768);
+    dispi(t, 5, 0);
+    dispi(t, 6, 1024);
+    dispi(t, 4, 0x01);
+    gr(t, 5, 0x02);
+    for (y = 0; y < 768; y += 7) {
+        for (x = 0; x < 1024; x += 13) {
+            uint32_t a = y * 128 + x / 8;
+
+            if (a >> 16 != bank) {
+                bank = a >> 16;
+                dispi(t, 5, (uint16_t)bank);
+            }
+            gr(t, 8, (uint8_t)(0x80 >> (x % 8)));
+            (void)t_readb(t, 0xa0000 + (a & 0xffff));
+            t_writeb(t, 0xa0000 + (a & 0xffff), (uint8_t)((x + y) & 15));
+        }
+    }
+    T_EQ(bank, 1);
+    /* Read mode 0 through bank 1: plane 3 of the last word written. */
+    gr(t, 5, 0x00);
+    gr(t, 4, 3);
+    T_EQ(t_readb(t, 0xa0000 + ((763 * 128 + 1014 / 8) & 0xffff)),
+         ((763 + 1014) & 8) ? 0x80 >> (1014 % 8) : 0);
+    display_refresh(d);
+    T_EQ(display_width(d), 1024);
+    T_EQ(display_height(d), 768);
+    for (y = 0; y < 768; y += 7) {
+        for (x = 0; x < 1024; x += 13) {
+            unsigned int c = mode12.ar[(x + y) & 15];
+
+            T_EQ(pixel(d, (int)x, (int)y),
+                 c6to8((uint8_t)c) << 16 | c6to8((uint8_t)(63 - c)) << 8 |
+                 c6to8((uint8_t)(c / 2)));
+        }
+    }
+    T_EQ(pixel(d, 1, 0), c6to8(0) << 16 | c6to8(63) << 8 | c6to8(0));
+    t_machine_free(t);
+}
+
+/* Chain 4 and odd/even place bytes in the planes as the VGA does: seen
+ * again through planar reads (read map select). */
+T_TEST(vga_chain4_and_odd_even_addressing)
+{
+    struct t_machine *t = vga_machine();
+
+    set_mode(t, &mode13);                   /* chain 4: plane = addr & 3 */
+    t_writeb(t, 0xa0000 + 4 * 9 + 2, 0x77);
+    T_EQ(t_readb(t, 0xa0000 + 4 * 9 + 2), 0x77);
+    seq(t, 4, 0x06);                        /* planar */
+    gr(t, 5, 0x00);
+    gr(t, 4, 2);
+    T_EQ(t_readb(t, 0xa0000 + 9), 0x77);
+    gr(t, 4, 1);
+    T_EQ(t_readb(t, 0xa0000 + 9), 0x00);
+
+    set_mode(t, &mode3);                    /* odd/even: plane = addr & 1 */
+    t_writeb(t, 0xb8000 + 2 * 40, 'Q');
+    t_writeb(t, 0xb8000 + 2 * 40 + 1, 0x1f);
+    seq(t, 2, 0x01);                        /* map mask: plane 0 only */
+    t_writeb(t, 0xb8000 + 2 * 41, 'R');
+    t_writeb(t, 0xb8000 + 2 * 41 + 1, 0x2e);    /* plane 1: masked */
+    seq(t, 2, 0x03);
+    seq(t, 4, 0x06);
+    gr(t, 5, 0x00);
+    gr(t, 6, 0x05);                         /* A0000, 64 KiB, planar */
+    gr(t, 4, 0);
+    T_EQ(t_readb(t, 0xa0000 + 40), 'Q');
+    T_EQ(t_readb(t, 0xa0000 + 41), 'R');
+    gr(t, 4, 1);
+    T_EQ(t_readb(t, 0xa0000 + 40), 0x1f);
+    T_EQ(t_readb(t, 0xa0000 + 41), 0x00);   /* 0x2e was masked */
+    gr(t, 4, 2);
+    T_EQ(t_readb(t, 0xa0000 + 40), 0x00);   /* the font plane untouched */
+    t_machine_free(t);
+}
+
+/* DAC: PEL mask on the displayed index, read-back wraps at entry 255,
+ * a write sequence restarted midway, and 8-bit entries under DISPI's
+ * 8BIT_DAC. */
+T_TEST(vga_dac_pel_mask_wrap_and_8bit)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+
+    set_mode(t, &mode13);
+    dac_set(t, 0x21, 0x3f, 0x00, 0x00);
+    dac_set(t, 0x01, 0x00, 0x3f, 0x00);
+    t_writeb(t, 0xa0000, 0x21);
+    display_refresh(d);
+    T_EQ(pixel(d, 0, 0), 0xff0000);
+    t_outb(t, 0x3c6, 0x0f);                 /* only the low 4 bits */
+    display_refresh(d);
+    T_EQ(pixel(d, 0, 0), 0x00ff00);
+    T_EQ(t_inb(t, 0x3c6), 0x0f);
+    t_outb(t, 0x3c6, 0xff);
+    /* Entry 255 then 0 on one read sequence. */
+    dac_set(t, 0xff, 1, 2, 3);
+    dac_set(t, 0x00, 4, 5, 6);
+    t_outb(t, 0x3c7, 0xff);
+    T_EQ(t_inb(t, 0x3c9), 1);
+    T_EQ(t_inb(t, 0x3c9), 2);
+    T_EQ(t_inb(t, 0x3c9), 3);
+    T_EQ(t_inb(t, 0x3c9), 4);
+    /* A new write index drops the half-written entry. */
+    t_outb(t, 0x3c8, 0x21);
+    t_outb(t, 0x3c9, 0x00);
+    t_outb(t, 0x3c8, 0x21);
+    t_outb(t, 0x3c9, 0x00);
+    t_outb(t, 0x3c9, 0x00);
+    t_outb(t, 0x3c9, 0x3f);
+    display_refresh(d);
+    T_EQ(pixel(d, 0, 0), 0x0000ff);
+    /* VBE 8 bpp with an 8-bit DAC: entries keep all 8 bits. */
+    dispi(t, 4, 0);
+    dispi(t, 3, 8);
+    dispi(t, 1, 640);
+    dispi(t, 2, 480);
+    dispi(t, 4, 0x01 | 0x20 | 0x80);        /* 8BIT_DAC, NOCLEARMEM */
+    dac_set(t, 0x21, 0xff, 0x80, 0x01);
+    t_outb(t, 0x3c7, 0x21);
+    T_EQ(t_inb(t, 0x3c9), 0xff);
+    display_refresh(d);
+    T_EQ(display_width(d), 640);
+    T_EQ(pixel(d, 0, 0), 0xff8001);
+    t_machine_free(t);
+}
+
+/*
+ * CRTC start addresses at the top of the planes: the scan wraps at 64 Ki
+ * words as on the VGA, never outside VRAM; huge offsets, scan lines and
+ * display ends render without touching memory past VRAM (ASan run).
+ */
+T_TEST(vga_crtc_start_address_wraps)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    GRand *rnd = g_rand_new_with_seed(99);
+    unsigned int i;
+
+    set_mode(t, &mode13);
+    dac_set(t, 0x21, 0x3f, 0x10, 0x01);
+    t_writeb(t, 0xa0000, 0x21);
+    crtc(t, 0x0c, 0xff);                    /* start: word 0xfff8 */
+    crtc(t, 0x0d, 0xf8);
+    display_refresh(d);
+    /* 8 words (32 pixels, 64 shown) before the wrap to word 0. */
+    T_EQ(pixel(d, 62, 0), 0);
+    T_EQ(pixel(d, 64, 0), 0xff4007);
+    T_EQ(pixel(d, 65, 1), 0xff4007);
+    for (i = 0; i < 60; i++) {
+        const struct vga_mode_regs *m = i % 3 == 0 ? &mode3
+                                      : i % 3 == 1 ? &mode12 : &mode13;
+
+        set_mode(t, m);
+        crtc(t, 0x11, 0x00);
+        crtc(t, (uint8_t)g_rand_int_range(rnd, 0, 0x19),
+             (uint8_t)g_rand_int(rnd));
+        crtc(t, 0x0c, (uint8_t)g_rand_int(rnd));
+        crtc(t, 0x0d, (uint8_t)g_rand_int(rnd));
+        crtc(t, 0x13, (uint8_t)g_rand_int(rnd));
+        crtc(t, 0x09, (uint8_t)g_rand_int(rnd));
+        crtc(t, 0x12, (uint8_t)g_rand_int(rnd));
+        crtc(t, 0x07, (uint8_t)g_rand_int(rnd));
+        crtc(t, 0x01, (uint8_t)g_rand_int(rnd));
+        display_refresh(d);
+        T_ASSERT(display_width(d) > 0 && display_height(d) > 0);
+    }
+    g_rand_free(rnd);
     t_machine_free(t);
 }

@@ -312,7 +312,8 @@ T_TEST(vga_vbe_hostile_values)
     struct t_machine *t = vga_machine("VGA,vgamem_mb=16");
     struct display *d = display_get(t->dm);
     struct rec r = { .l = { .ops = &rec_ops } };
-    static const uint16_t vals[] = { 0, 1, 7, 0x7fff, 0x8000, 0xffff, 2561 };
+    static const uint16_t vals[] = { 0, 1, 7, 0x7fff, 0x8000, 0xffff, 2561,
+                                     4 };
     unsigned int i, k;
 
     r.l.opaque = &r;

@@ -31,6 +31,13 @@ vbe_bpp(const struct vga *s)
     }
 }
 
+/* A 4 bpp mode: planar, 16 colours through the attribute palette. */
+bool
+vbe_planar(const struct vga *s)
+{
+    return vbe_bpp(s) == 4;
+}
+
 static uint32_t
 vbe_line_bytes(unsigned int width, unsigned int bpp)
 {
@@ -123,7 +130,8 @@ vbe_read(struct vga *s, uint16_t index)
 /*
  * DISPI ENABLE: setting it clears the visible area unless NOCLEARMEM,
  * and (as the Bochs hardware does) puts the legacy registers into a
- * graphics, chain-4 state so the bank window at 0xA0000 is linear.
+ * graphics, chain-4 state so the bank window at 0xA0000 is linear; a
+ * 4 bpp mode stays planar (the window takes the planar write modes).
  */
 static void
 vbe_enable(struct vga *s, uint16_t val)
@@ -146,9 +154,16 @@ vbe_enable(struct vga *s, uint16_t val)
         vga_mark_dirty(s, m.start, (uint32_t)n);
     }
     s->r.gr[VGA_GR_MISC] = (uint8_t)((s->r.gr[VGA_GR_MISC] & ~0x0c) | 0x05);
-    s->r.gr[VGA_GR_MODE] = (uint8_t)((s->r.gr[VGA_GR_MODE] & ~0x70) | 0x40);
-    s->r.sr[VGA_SR_MEM_MODE] |= 0x08;
-    s->r.sr[VGA_SR_MAP_MASK] = 0x0f;
+    if (m.bpp == 4) {
+        /* 16 colours are planar, as mode 12h: no chain 4, no dot/2. */
+        s->r.gr[VGA_GR_MODE] &= (uint8_t)~0x70;
+        s->r.sr[VGA_SR_CLOCK] &= (uint8_t)~0x08;
+    } else {
+        s->r.gr[VGA_GR_MODE] =
+            (uint8_t)((s->r.gr[VGA_GR_MODE] & ~0x70) | 0x40);
+        s->r.sr[VGA_SR_MEM_MODE] |= 0x08;
+        s->r.sr[VGA_SR_MAP_MASK] = 0x0f;
+    }
     s->r.ar[VGA_AR_MODE] |= 0x01;
     s->r.ar_index |= VGA_AR_PAS;
 }

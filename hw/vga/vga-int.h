@@ -153,6 +153,7 @@ uint8_t vga_dac_to_8(const struct vga *s, uint8_t v);
 uint16_t vbe_read(struct vga *s, uint16_t index);
 void vbe_write(struct vga *s, uint16_t index, uint16_t val);
 bool vbe_enabled(const struct vga *s);
+bool vbe_planar(const struct vga *s);
 /* The checked geometry of the current VBE mode; false if none. */
 bool vbe_mode(const struct vga *s, struct vbe_mode *m);
 /* Byte offset in VRAM of the 64 KiB bank window at 0xA0000. */

@@ -110,7 +110,7 @@ vga_update_palette(struct vga *s)
 
     memcpy(old, r->pal, sizeof(old));
     s->palette_dirty = false;
-    if (s->r.gr[VGA_GR_MODE] & 0x40 || vbe_enabled(s)) {
+    if (s->r.gr[VGA_GR_MODE] & 0x40 || (vbe_enabled(s) && !vbe_planar(s))) {
         for (i = 0; i < 256; i++) {
             r->pal[i] = vga_rgb(s, i & s->r.pel_mask);
         }
@@ -388,29 +388,51 @@ vga_plane_word(const struct vga *s, uint32_t byte_addr)
     return w;
 }
 
+/* Eight 4-bit pixels from one planar word (a byte per plane). */
+static void
+vga_planar_pixels(const struct vga *s, uint32_t *dst, uint32_t w, bool wide)
+{
+    const struct vga_render *r = s->render;
+    uint8_t en = s->r.ar[VGA_AR_PLANE_ENABLE] & 0x0f;
+    unsigned int k, p;
+
+    for (k = 0; k < 8; k++) {
+        unsigned int idx = 0;
+
+        for (p = 0; p < 4; p++) {
+            idx |= ((w >> (8 * p + 7 - k)) & 1) << p;
+        }
+        *dst++ = r->pal[idx & en];
+        if (wide) {
+            *dst++ = r->pal[idx & en];
+        }
+    }
+}
+
 /* GR05 bits 5-6 = 0: four planes give one 4-bit pixel per bit. */
 static void
 vga_line_planar(const struct vga *s, uint32_t *dst, uint32_t addr,
                 unsigned int words, bool wide)
 {
-    const struct vga_render *r = s->render;
-    uint8_t en = s->r.ar[VGA_AR_PLANE_ENABLE] & 0x0f;
-    unsigned int i, k, p;
+    unsigned int i;
 
     for (i = 0; i < words; i++, addr += 4) {
-        uint32_t w = vga_plane_word(s, addr);
+        vga_planar_pixels(s, dst, vga_plane_word(s, addr), wide);
+        dst += wide ? 16 : 8;
+    }
+}
 
-        for (k = 0; k < 8; k++) {
-            unsigned int idx = 0;
+/* The same from a line the caller bounded inside VRAM (VBE 4 bpp). */
+static void
+vga_line_planar_at(const struct vga *s, uint32_t *dst, const uint8_t *src,
+                   unsigned int words)
+{
+    unsigned int i;
+    uint32_t w;
 
-            for (p = 0; p < 4; p++) {
-                idx |= ((w >> (8 * p + 7 - k)) & 1) << p;
-            }
-            *dst++ = r->pal[idx & en];
-            if (wide) {
-                *dst++ = r->pal[idx & en];
-            }
-        }
+    for (i = 0; i < words; i++, src += 4, dst += 8) {
+        memcpy(&w, src, 4);
+        vga_planar_pixels(s, dst, w, false);
     }
 }
 
@@ -580,6 +602,11 @@ vbe_wrap_format(const struct vbe_mode *m)
     }
 }
 
+/*
+ * 8 bpp through the DAC; 4 bpp is planar as the VGA's 16-colour modes
+ * (one 32-bit word holds eight pixels, a byte per plane) through the
+ * attribute palette and the plane enable register, as QEMU shows it.
+ */
 static void
 vbe_line_convert(const struct vga *s, const struct vbe_mode *m,
                  uint32_t *dst, const uint8_t *src)
@@ -587,12 +614,12 @@ vbe_line_convert(const struct vga *s, const struct vbe_mode *m,
     const struct vga_render *r = s->render;
     unsigned int x;
 
+    if (m->bpp == 4) {
+        vga_line_planar_at(s, dst, src, m->width / 8);
+        return;
+    }
     for (x = 0; x < m->width; x++) {
-        if (m->bpp == 8) {
-            dst[x] = r->pal[src[x]];
-        } else {
-            dst[x] = r->pal[(src[x / 2] >> ((x & 1) ? 0 : 4)) & 0x0f];
-        }
+        dst[x] = r->pal[src[x]];
     }
 }
 
@@ -648,7 +675,9 @@ vga_render_vbe(struct vga *s, struct display *d, const unsigned long *dirty)
     bits = pixman_image_get_data(display_image(d));
     stride = pixman_image_get_stride(display_image(d)) / 4;
     for (y = 0; y < m.height; y++) {
-        uint64_t off = m.start + (uint64_t)y * m.line_offset;
+        /* 4 bpp: planar words start on a word (QEMU's start address). */
+        uint64_t off = (m.bpp == 4 ? m.start & ~3u : m.start) +
+                       (uint64_t)y * m.line_offset;
         uint32_t bytes = m.bpp == 4 ? m.width / 2 : m.width * ((m.bpp + 7) / 8);
 
         if (!r->full && !range_dirty(s, dirty, off, bytes)) {

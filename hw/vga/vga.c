@@ -439,10 +439,21 @@ vga_odd_even(const struct vga *s)
     return !(s->r.sr[VGA_SR_MEM_MODE] & 0x04);
 }
 
+/*
+ * The planar word a window offset addresses: 64 Ki words per plane on the
+ * VGA; a VBE 4 bpp mode's banks reach all of VRAM (as QEMU's std VGA,
+ * whose bank offset counts planar addresses there).
+ */
+static uint32_t
+vga_word_index(const struct vga *s, uint32_t word)
+{
+    return word % (vbe_enabled(s) ? s->vram_size / 4 : VGA_PLANE_WORDS);
+}
+
 static uint32_t *
 vga_word(struct vga *s, uint32_t word)
 {
-    return (uint32_t *)(s->vram + 4u * (word % VGA_PLANE_WORDS));
+    return (uint32_t *)(s->vram + 4u * vga_word_index(s, word));
 }
 
 /* IBM VGA GR05 read mode 1: colour compare against GR02, GR07 don't care. */
@@ -545,7 +556,7 @@ vga_write_planar(struct vga *s, uint32_t word, uint8_t val)
 
     *p = (*p & ~mask) | (vga_write_value(s, val) & mask);
     s->plane2_written |= (s->r.sr[VGA_SR_MAP_MASK] & 4) != 0;
-    vga_mark_dirty(s, 4u * (word % VGA_PLANE_WORDS), 4);
+    vga_mark_dirty(s, 4u * vga_word_index(s, word), 4);
 }
 
 void
