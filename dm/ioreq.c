@@ -640,40 +640,70 @@ ioreq_svc_handle_vcpu(struct ioreq_svc *s, unsigned int vcpu)
 }
 
 /*
- * Read every pending port (bounded: the event-channel device queues at
- * most one event per masked port) and unmask it; note which vCPUs fired.
+ * Read one pending port, if any, and note which vCPU (or the ring) it
+ * belongs to. It stays masked until unmask_port(): Xen keeps an event that
+ * comes meanwhile pending and raises it again on the unmask.
  */
-static void
-read_ports(struct ioreq_svc *s)
+static int
+read_port(struct ioreq_svc *s)
 {
     struct hv *hv = s->dm->hv;
-    unsigned int guard, vcpu;
-    bool masked;
+    int port = hv->ops->evtchn_pending(hv);
     gpointer v;
+
+    if (port < 0) {
+        return -1;
+    }
+    s->stats.events++;
+    if (port == s->buf_port) {
+        s->buf_events++;
+        return port;
+    }
+    v = g_hash_table_lookup(s->vcpu_of_port, GINT_TO_POINTER(port));
+    if (!v) {
+        s->stats.spurious++;
+        return port;
+    }
+    s->fired[GPOINTER_TO_UINT(v) - 1] = true;
+    s->port_events[GPOINTER_TO_UINT(v) - 1]++;
+    return port;
+}
+
+static void
+unmask_port(struct ioreq_svc *s, int port)
+{
+    struct hv *hv = s->dm->hv;
+    bool masked = hv->ops->evtchn_unmask(hv, port) < 0;
+    gpointer v;
+
+    if (port == s->buf_port) {
+        s->buf_masked = masked;
+        return;
+    }
+    v = g_hash_table_lookup(s->vcpu_of_port, GINT_TO_POINTER(port));
+    if (v) {
+        s->masked[GPOINTER_TO_UINT(v) - 1] = masked;
+    }
+}
+
+/*
+ * Read and unmask every other pending port (bounded: the event-channel
+ * device queues at most one event per masked port); the number read.
+ */
+static unsigned int
+read_ports(struct ioreq_svc *s)
+{
+    unsigned int guard;
     int port;
 
     for (guard = 0; guard < 2 * (s->nr_vcpus + 1); guard++) {
-        port = hv->ops->evtchn_pending(hv);
+        port = read_port(s);
         if (port < 0) {
-            return;
+            break;
         }
-        masked = hv->ops->evtchn_unmask(hv, port) < 0;
-        s->stats.events++;
-        if (port == s->buf_port) {
-            s->buf_events++;
-            s->buf_masked = masked;
-            continue;
-        }
-        v = g_hash_table_lookup(s->vcpu_of_port, GINT_TO_POINTER(port));
-        if (!v) {
-            s->stats.spurious++;
-            continue;
-        }
-        vcpu = GPOINTER_TO_UINT(v) - 1;
-        s->fired[vcpu] = true;
-        s->port_events[vcpu]++;
-        s->masked[vcpu] = masked;
+        unmask_port(s, port);
     }
+    return guard;
 }
 
 /*
@@ -682,7 +712,7 @@ read_ports(struct ioreq_svc *s)
  * (by a re-check or the spin), or is spurious.
  */
 static unsigned int
-scan_vcpu(struct ioreq_svc *s, unsigned int v)
+scan_vcpu(struct ioreq_svc *s, unsigned int v, unsigned int *unread)
 {
     bool fired = s->fired[v];
 
@@ -690,6 +720,7 @@ scan_vcpu(struct ioreq_svc *s, unsigned int v)
     if (slot_state(&s->slots[v]) == STATE_IOREQ_READY) {
         if (!fired) {
             s->ahead[v]++;
+            (*unread)++;
         }
         serve_slot(s, v);
         return 1;
@@ -705,15 +736,45 @@ scan_vcpu(struct ioreq_svc *s, unsigned int v)
     return 0;
 }
 
-unsigned int
-ioreq_svc_event(struct ioreq_svc *s)
+/*
+ * The buffered ring, then every READY slot. unread counts the work whose
+ * port may still be pending: slots served before their port was read, a
+ * ring drained without its port.
+ */
+static unsigned int
+serve_ready(struct ioreq_svc *s, int port, unsigned int *unread)
 {
     unsigned int served, v;
 
-    read_ports(s);
     served = ioreq_svc_drain_buffered(s);
+    if (served && port != s->buf_port) {
+        (*unread)++;
+    }
     for (v = 0; v < s->nr_vcpus; v++) {
-        served += scan_vcpu(s, v);
+        served += scan_vcpu(s, v, unread);
+    }
+    return served;
+}
+
+/*
+ * One wake-up: the answers go out first (one port read, then every READY
+ * slot and the ring), the bookkeeping after them, off the vCPU's critical
+ * path: the unmask, then the other pending ports, only if something was
+ * served that the port read did not announce (a second vCPU, the ring).
+ * A port left unread keeps the fd readable: the next poll returns at once.
+ */
+unsigned int
+ioreq_svc_event(struct ioreq_svc *s)
+{
+    unsigned int unread = 0, served;
+    int port = read_port(s);
+
+    served = serve_ready(s, port, &unread);
+    if (port >= 0) {
+        unmask_port(s, port);
+    }
+    if (unread && read_ports(s)) {
+        served += serve_ready(s, -1, &unread);
     }
     return served;
 }

@@ -33,9 +33,11 @@ struct ioreq_svc *ioreq_svc_new(struct dm *dm);
 void ioreq_svc_free(struct ioreq_svc *s);
 
 /*
- * The hypervisor's event channel fired: read and unmask every pending
- * port, drain the buffered ring and serve every READY slot, whichever port
- * fired. Returns the requests served.
+ * The hypervisor's event channel fired: read one pending port, drain the
+ * buffered ring and serve every READY slot, whichever port fired; then,
+ * with the answers out, unmask the port and read the other pending ports
+ * if something served was not announced by the one read. Returns the
+ * requests served.
  */
 unsigned int ioreq_svc_event(struct ioreq_svc *s);
 /* A READY slot or buffered request waits (shared memory only). */

@@ -76,9 +76,13 @@ static gboolean
 timer_src_check(GSource *src)
 {
     struct dm *dm = ((struct dm_timer_source *)src)->dm;
+    uint64_t next;
 
-    return !dm->virtual_clock &&
-           dm_timers_next_deadline(dm) <= dm_clock_ns(dm);
+    if (dm->virtual_clock) {
+        return FALSE;
+    }
+    next = dm_timers_next_deadline(dm);
+    return next != UINT64_MAX && next <= dm_clock_ns(dm);
 }
 
 static gboolean
@@ -421,6 +425,25 @@ loop_query(struct dm_loop *l, GMainContext *ctx, gint prio, gint *timeout)
     return n;
 }
 
+/*
+ * Right after serving, work that came meanwhile (the vCPU we answered may
+ * already be back) is served without a sleep; true if there was some.
+ */
+static bool
+fast_recheck(struct dm_loop *l, unsigned int *served)
+{
+    uint64_t before = l->stats.rechecks;
+    unsigned int n;
+
+    if (!l->served || !fast_peek(l)) {
+        return false;
+    }
+    n = fast_serve(l);
+    l->stats.rechecks = before + n;     /* every pass found by a look */
+    *served += n;
+    return true;
+}
+
 static void
 loop_once(struct dm_loop *l, GMainContext *ctx, bool may_block)
 {
@@ -429,9 +452,7 @@ loop_once(struct dm_loop *l, GMainContext *ctx, bool may_block)
     bool spun = false;
     uint64_t t0 = 0;
 
-    if (l->served && fast_peek(l)) {
-        served += fast_serve(l);            /* came while we served */
-    }
+    fast_recheck(l, &served);
     if (g_main_context_prepare(ctx, &prio) || served) {
         may_block = false;
     }
@@ -441,19 +462,20 @@ loop_once(struct dm_loop *l, GMainContext *ctx, bool may_block)
         timeout = 0;
     } else if (timeout != 0) {
         spun = l->served && l->spin_ns;
-        if (fast_spin(l, &served)) {
+        /* The last look before sleeping, after GLib's preparations. */
+        if (fast_spin(l, &served) || fast_recheck(l, &served)) {
             timeout = 0;
         }
     }
     l->stats.iterations++;
     if (timeout != 0) {
         l->stats.sleeps++;
-        t0 = mono_ns();
+        t0 = l->spin_max_ns ? mono_ns() : 0;
     }
     if (g_poll(l->fds, (guint)nfds, timeout) > 0 && nfds > n &&
         l->fds[n].revents) {
         l->stats.fast_events++;
-        if (timeout != 0) {
+        if (t0) {
             spin_adapt(l, spun, mono_ns() - t0);
         }
         served += fast_serve(l);
@@ -480,6 +502,20 @@ dm_loop_run(struct dm *dm)
     }
     g_main_context_release(ctx);
     return 0;
+}
+
+void
+dm_loop_run_until(struct dm *dm, dm_loop_done_cb *done, void *opaque)
+{
+    GMainContext *ctx = g_main_context_default();
+
+    if (!g_main_context_acquire(ctx)) {
+        return;
+    }
+    while (!done(opaque)) {
+        loop_once(dm->loop, ctx, true);
+    }
+    g_main_context_release(ctx);
 }
 
 void

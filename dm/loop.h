@@ -70,6 +70,12 @@ void dm_post(struct dm *dm, dm_post_cb *cb, void *opaque);
 unsigned int dm_run_posted(struct dm *dm);
 int dm_loop_run(struct dm *dm);
 void dm_loop_quit(struct dm *dm);
+/*
+ * dm_loop_run's iterations, with the context held throughout, until
+ * done(opaque) (checked before each iteration): the benchmarks.
+ */
+typedef bool dm_loop_done_cb(void *opaque);
+void dm_loop_run_until(struct dm *dm, dm_loop_done_cb *done, void *opaque);
 /* One iteration (tests); may_block: wait for an event or a timer. */
 void dm_loop_iterate(struct dm *dm, int may_block);
 
