@@ -198,6 +198,21 @@ T_TEST(fw_cfg_dma_signature)
     t_machine_free(t);
 }
 
+/* libxl's -nographic (no VNC, no SDL) must not turn on SeaBIOS's serial
+ * console, which takes COM1's input: NOGRAPHIC reads 0 as on qemu-xen. */
+T_TEST(fw_cfg_nographic_reads_zero)
+{
+    const char *argv[] = { "-nographic", NULL };
+    struct t_opts o = { .argv = argv };
+    struct t_machine *t = t_machine_new(&o);
+    uint16_t v = 1;
+
+    T_ASSERT(t->dm->cfg->nographic);
+    T_EQ(fc_read_entry(t, FW_CFG_NOGRAPHIC, &v, 2), 0);
+    T_EQ(v, 0);
+    t_machine_free(t);
+}
+
 /* qemu_cfg_legacy and the directory, as SeaBIOS reads them by DMA. */
 T_TEST(fw_cfg_seabios_legacy_and_file_dir)
 {

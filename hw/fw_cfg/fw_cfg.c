@@ -439,7 +439,14 @@ fw_cfg_std_items(struct fw_cfg *s, const struct dm_config *cfg)
     fw_cfg_add_i32(s, FW_CFG_ID, FW_CFG_VERSION | FW_CFG_VERSION_DMA);
     fw_cfg_add_bytes(s, FW_CFG_UUID, g_malloc0(16), 16);
     fw_cfg_add_i64(s, FW_CFG_RAM_SIZE, cfg->ram_size);
-    fw_cfg_add_i16(s, FW_CFG_NOGRAPHIC, cfg->nographic);
+    /*
+     * Always 0, as qemu-xen (its fw_cfg on Xen carries no such item): with
+     * 1, SeaBIOS (qemu_cfg_init) turns on its serial console, which
+     * mirrors the screen to COM1 and takes COM1's input as keystrokes
+     * while the guest boots; libxl passes -nographic for every guest
+     * without VNC or SDL.
+     */
+    fw_cfg_add_i16(s, FW_CFG_NOGRAPHIC, 0);
     fw_cfg_add_i16(s, FW_CFG_NB_CPUS, (uint16_t)cfg->vcpus);
     fw_cfg_add_i16(s, FW_CFG_MAX_CPUS, (uint16_t)MAX(cfg->maxcpus,
                                                      cfg->vcpus));
