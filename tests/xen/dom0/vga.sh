@@ -138,12 +138,31 @@ vga_compare()
     return 1
 }
 
+# vga_wait_step STEP: wait for "VGA STEP" on COM1; every 30 s without it,
+# send the previous step's digit again (a byte can be lost: SeaBIOS's serial
+# console read COM1 under hvmdm once). Logged, so a run shows it.
+vga_wait_step()
+{
+    waited=0
+    while :; do
+        wait_text "$DIR/serial" "VGA $1" 30 "$DOMID"
+        w=$?
+        [ "$w" = 1 ] || return "$w"
+        waited=$(( waited + 30 ))
+        [ "$waited" -lt "$T_BOOT" ] || return 1
+        [ "$VGA_KEY" -gt 1 ] || continue
+        log "$dm vga: no 'VGA $1' after $waited s: digit" \
+            "$(( VGA_KEY - 1 )) again" >&2
+        printf '%s' "$(( VGA_KEY - 1 ))" > "$(cat "$DIR/tty")"
+    done
+}
+
 vga_step()
 {
     step=$1
     name=vga-$(echo "$step" | tr 'A-Z' 'a-z')
     f=$WORK/vga-$dm-$step.ppm
-    t=$(wait_text "$DIR/serial" "VGA $step" "$T_BOOT" "$DOMID")
+    vga_wait_step "$step" > /dev/null
     w=$?
     if [ "$w" != 0 ]; then
         result "$dm" "$name" FAIL "$(wait_failure "$w" "'VGA $step' on COM1")"
