@@ -133,6 +133,7 @@ linux_metric_at()
 # The guest's /sys/firmware/acpi/tables (a tar at MiB 56 of the disk),
 # each decoded with iasl -d in dom0; the .dsl files and iasl's output go
 # to the host's logs. Prints the first table iasl complains about.
+IASL_BAD='Error|Warning|Invalid|Unknown|Incorrect|\*\*\*\*'
 linux_acpi_check()
 {
     a=$DIR/acpi
@@ -149,12 +150,9 @@ linux_acpi_check()
         (cd "$a" && iasl -d "$name.dat") > "$a/$name.iasl" 2>&1
         cat "$a/$name.dsl" >> "$a/$name.iasl" 2>/dev/null
         dump_file "$dm/$NAME.acpi/$name.dsl" "$a/$name.iasl"
-        if grep -qE 'Error|Warning|Invalid|Unknown|Incorrect|\*\*\*\*' \
-            "$a/$name.iasl"; then
-            echo "iasl -d $name: $(grep -E 'Error|Warning|Invalid|Unknown|Incorrect|\*\*\*\*' \
-                "$a/$name.iasl" | head -n 1 | cut -c1-100)"
-            return
-        fi
+        bad=$(grep -E "$IASL_BAD" "$a/$name.iasl" | head -n 1)
+        [ -n "$bad" ] &&
+            { echo "iasl -d $name: $(echo "$bad" | cut -c1-100)"; return; }
     done
     [ "$n" -ge 6 ] || echo "only $n ACPI tables came back from the guest"
 }
