@@ -1,8 +1,9 @@
 /*
  * firmware/hvmloader's pure parts on the host: BAR placement, interrupt
- * routing, the E820 map, the ACPI, SMBIOS, MP and $PIR tables and the
- * SeaBIOS info block. Every ACPI table is also written out and decoded by
- * iasl -d (acpica-tools), as an OS's parser would read it.
+ * routing, the E820 map, the ACPI, SMBIOS, MP and $PIR tables, the
+ * SeaBIOS info block and an AP's start state. Every ACPI table is also
+ * written out and decoded by iasl -d (acpica-tools), as an OS's parser
+ * would read it.
  */
 #define HVMLOADER_HOST
 #include <glib.h>
@@ -18,6 +19,7 @@
 #include "firmware/hvmloader/pci-alloc.h"
 #include "firmware/hvmloader/pci-route.h"
 #include "firmware/hvmloader/smbios.h"
+#include "firmware/hvmloader/vcpu-ctx.h"
 #include "tests/t.h"
 
 #define MIB (1024ull * 1024)
@@ -773,4 +775,61 @@ T_TEST(hvmloader_bios_info_block)
     T_EQ(rd32(b + 28), m.nr);
     T_EQ(memcmp(at(&a, rd32(b + 24)), m.e, m.nr * 20), 0);
     g_free(a.ptr);
+}
+
+/* A segment's access rights as Xen 4.17's check_segment
+ * (xen/arch/x86/hvm/domain.c) accepts them for VCPUOP_initialise, after
+ * it sets the accessed (busy for TR) bit. */
+static bool
+xen_segment_ok(uint16_t ar, char seg)
+{
+    unsigned type = ar & 0xf, s = ar & 0x10, p = ar & 0x80, dpl = ar & 0x60;
+
+    if (ar & 0xf000 || !ar || !p || dpl) {
+        return false;
+    }
+    switch (seg) {
+    case 't':
+        return !s && (type | 2) == 0xb;
+    case 'c':
+        return s && (type & 0x8);
+    case 's':
+        return s && !(type & 0x8) && (type & 0x2);
+    default:
+        return s && !((type & 0x8) && !(type & 0x2));
+    }
+}
+
+T_TEST(hvmloader_ap_start_state)
+{
+    struct vcpu_hvm_context c;
+    const struct vcpu_hvm_x86_32 *r = &c.x86_32;
+    uint32_t eip_limit;
+
+    memset(&c, 0xa5, sizeof(c));
+    vcpu_ctx_flat32(&c, 0x101234, 0x180000);
+    T_EQ(sizeof(c), 128);
+    T_EQ(c.mode, VCPU_HVM_MODE_32B);
+    T_EQ(c.pad, 0);
+    T_EQ(r->pad1, 0);
+    T_ASSERT(!r->pad2[0] && !r->pad2[1] && !r->pad2[2]);
+    T_EQ(r->eip, 0x101234);
+    T_EQ(r->esp, 0x180000);
+    T_EQ(r->eflags, 0x2);                   /* IF clear */
+    T_EQ(r->cr0, 1);                        /* PE, no paging */
+    T_EQ(r->cr4, 0);
+    T_EQ(r->efer, 0);
+    T_ASSERT(xen_segment_ok(r->cs_ar, 'c'));
+    T_ASSERT(xen_segment_ok(r->ss_ar, 's'));
+    T_ASSERT(xen_segment_ok(r->ds_ar, 'd'));
+    T_ASSERT(xen_segment_ok(r->es_ar, 'd'));
+    T_ASSERT(xen_segment_ok(r->tr_ar, 't'));
+    /* 32-bit (D/B), 4 GiB flat (G, limit, base 0) */
+    T_EQ(r->cs_ar & 0xc00, 0xc00);
+    T_EQ(r->ss_ar & 0xc00, 0xc00);
+    T_EQ(r->cs_base | r->ds_base | r->ss_base | r->es_base, 0);
+    eip_limit = (r->cs_ar & 0x800) ? (r->cs_limit << 12) | 0xfff
+                                   : r->cs_limit;
+    T_EQ(eip_limit, 0xffffffffu);
+    T_EQ(r->ds_limit & r->ss_limit & r->es_limit, 0xffffffffu);
 }

@@ -51,6 +51,7 @@ main(uint32_t start_info)
     apic_setup();
     pci_setup(&l);
     mtrr_setup(&l);
+    smp_setup(&l);
     tables_setup(&l);
     cmos_setup(&l);
     e820_and_bios_info(&l);

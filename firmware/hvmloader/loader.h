@@ -47,6 +47,9 @@ uint32_t uart_probe(void);
 uint32_t hpet_probe(void);
 void acpi_enable_sci(void);
 
+/* smp.c: the other vCPUs get the boot CPU's MTRRs (after mtrr_setup). */
+void smp_setup(const struct loader *l);
+
 /* tables.c */
 void tables_setup(struct loader *l);
 void e820_and_bios_info(struct loader *l);

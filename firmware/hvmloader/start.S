@@ -25,6 +25,24 @@ _start:
 2:  hlt
     jmp 2b
 
+/* An application processor, started by smp.c in flat 32-bit mode with
+ * its stack in ESP: our descriptors, then ap_main (which never returns). */
+    .globl ap_entry
+ap_entry:
+    cli
+    cld
+    lgdt gdt_desc
+    ljmp $0x08, $1f
+1:  movl $0x10, %eax
+    movl %eax, %ds
+    movl %eax, %es
+    movl %eax, %ss
+    movl %eax, %fs
+    movl %eax, %gs
+    call ap_main
+2:  hlt
+    jmp 2b
+
 /* void enter_bios(void): copy the trampoline to TRAMPOLINE and go. */
     .globl enter_bios
 enter_bios:

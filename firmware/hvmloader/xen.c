@@ -13,6 +13,7 @@
 #define HC_SCHED_OP         29
 #define HC_EVENT_CHANNEL_OP 32
 #define HC_HVM_OP           34
+#define HC_VCPU_OP          24
 
 #define XENVER_version      0
 #define XENVER_guest_handle 8
@@ -55,6 +56,30 @@ hypercall2(unsigned nr, uint32_t a1, uint32_t a2)
                      : "0"(HYPERCALL_PAGE + nr * 32)
                      : "memory", "edx", "esi", "edi");
     return r;
+}
+
+static long
+hypercall3(unsigned nr, uint32_t a1, uint32_t a2, uint32_t a3)
+{
+    long r;
+
+    __asm__ volatile("call *%%eax"
+                     : "=a"(r), "+b"(a1), "+c"(a2), "+d"(a3)
+                     : "0"(HYPERCALL_PAGE + nr * 32)
+                     : "memory", "esi", "edi");
+    return r;
+}
+
+int
+xen_vcpu_op(unsigned cmd, unsigned cpu, void *arg)
+{
+    return hypercall3(HC_VCPU_OP, cmd, cpu, (uint32_t)arg) ? -1 : 0;
+}
+
+void
+xen_yield(void)
+{
+    hypercall2(HC_SCHED_OP, SCHEDOP_yield, 0);
 }
 
 static void
@@ -141,11 +166,6 @@ xenbus_notify(struct xenbus *xb)
     hypercall2(HC_EVENT_CHANNEL_OP, EVTCHNOP_send, (uint32_t)&port);
 }
 
-static void
-xenbus_yield(void)
-{
-    hypercall2(HC_SCHED_OP, SCHEDOP_yield, 0);
-}
 
 int
 xenbus_open(struct xenbus *xb)
@@ -172,7 +192,7 @@ ring_write(struct xenbus *xb, const void *data, uint32_t n)
     while (n) {
         while (r->req_prod - r->req_cons >= XS_RING_SIZE) {
             xenbus_notify(xb);
-            xenbus_yield();
+            xen_yield();
         }
         r->req[r->req_prod & (XS_RING_SIZE - 1)] = *p++;
         barrier();
@@ -190,7 +210,7 @@ ring_read(struct xenbus *xb, void *dst, uint32_t n)
 
     while (n) {
         while (r->rsp_prod == r->rsp_cons) {
-            xenbus_yield();
+            xen_yield();
         }
         barrier();
         if (p) {

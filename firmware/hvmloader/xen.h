@@ -28,6 +28,15 @@ int xen_set_param(uint32_t index, uint64_t value);
 /* XENMEM_memory_map: the toolstack's E820-format map; entries read. */
 int xen_memory_map(void *buf, unsigned max_entries);
 
+/* VCPUOP_* on vCPU cpu (public vcpu.h); arg as the command wants it. */
+#define VCPUOP_initialise   0
+#define VCPUOP_up           1
+#define VCPUOP_down         2
+int xen_vcpu_op(unsigned cmd, unsigned cpu, void *arg);
+
+/* SCHEDOP_yield: let another vCPU of this domain run. */
+void xen_yield(void);
+
 /* XENVER_guest_handle: the domain's UUID. */
 int xen_domain_handle(uint8_t uuid[16]);
 
