@@ -467,6 +467,10 @@ boot_timings()
     if [ -n "$x0" ] && [ -n "$xs" ]; then
         metric "$dm" seabios "$(awk "BEGIN { printf \"%.2f\", $xs - $x0 }")"
     fi
+    # the loader's own run, free of the device model's start-up time
+    if [ -n "$x1" ] && [ -n "$xs" ]; then
+        metric "$dm" loader "$(awk "BEGIN { printf \"%.2f\", $xs - $x1 }")"
+    fi
     if [ -n "$x0" ] && [ -n "$x2" ]; then
         metric "$dm" banner_xen "$(awk "BEGIN { printf \"%.2f\", $x2 - $x0 }")"
     fi

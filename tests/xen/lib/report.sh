@@ -135,6 +135,7 @@ report_table()
                "dm_start:device model exec -> running" \
                "hvmloader:xl create -> first hvmloader line" \
                "seabios:xl create -> Invoking SeaBIOS (Xen console)" \
+               "loader:first hvmloader line -> Invoking SeaBIOS" \
                "banner_xen:xl create -> boot sector banner (Xen console)" \
                "banner:xl create -> boot sector banner (read on pty)" \
                "cd_banner:xl create -> CD boot banner (pty)" \
