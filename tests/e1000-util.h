@@ -44,6 +44,7 @@
 #define RDH     0x2810
 #define RDT     0x2818
 #define RDTR    0x2820
+#define RXDCTL  0x2828
 #define RADV    0x282c
 #define TDBAL   0x3800
 #define TDBAH   0x3804

@@ -188,6 +188,12 @@
 /* TCTL (SDM 13.4.33) */
 #define TCTL_EN         (1u << 1)
 #define TCTL_PSP        (1u << 3)
+/* RXDCTL (SDM 13.4.27): the write-back threshold and its unit */
+#define RXDCTL_WTHRESH_SHIFT 16
+#define RXDCTL_WTHRESH_MASK 0x3fu
+#define RXDCTL_GRAN     (1u << 24)      /* 1: descriptors, 0: cache lines */
+/* Receive write-backs held for WTHRESH, at most (a 64-bit dword mask). */
+#define E1000_WB_MAX    64
 /* RDTR (SDM 13.4.30) */
 #define RDTR_FPD        (1u << 31)
 /* RXCSUM (SDM 13.4.49) */
@@ -314,6 +320,19 @@ struct e1000_tx {
     uint8_t buf[E1000_TX_HEADROOM + E1000_TX_BUF];
 };
 
+/*
+ * Receive descriptors used but not yet written back: RXDCTL.WTHRESH holds
+ * them until that many are ready, the receive timer ends (RXT0) or
+ * RDTR.FPD flushes (SDM 3.2.7, 13.4.27). They follow one another in the
+ * ring from first; wb[i] is the status half (length, status, errors,
+ * special) of descriptor first + i.
+ */
+struct e1000_rx_wb {
+    uint16_t first;
+    uint16_t count;
+    uint8_t wb[E1000_WB_MAX][8];
+};
+
 struct e1000 {
     struct pci_dev pci;
     struct dm_dev dev;
@@ -331,6 +350,7 @@ struct e1000 {
     uint8_t *rom;
     size_t rom_len;
     struct e1000_tx tx;
+    struct e1000_rx_wb wb;
     uint8_t rx_buf[E1000_MAX_LPE + ETH_FCS_LEN];
 };
 
@@ -347,10 +367,12 @@ struct e1000_rec {
     uint8_t reserved[6];
     struct e1000_tx_ctx ctx;
     uint32_t ioaddr;
+    struct e1000_rx_wb wb;      /* write-backs held by WTHRESH */
 };
 _Static_assert(sizeof(struct e1000_rec) ==
                264 + 4 * E1000_NREGS + 2 * E1000_EE_WORDS +
-               2 * E1000_PHY_REGS + 16 + 20, "e1000_rec layout");
+               2 * E1000_PHY_REGS + 16 + 20 + 4 + 8 * E1000_WB_MAX,
+               "e1000_rec layout");
 
 static inline uint32_t
 reg(const struct e1000 *s, unsigned int off)
@@ -436,6 +458,8 @@ stat_tx(struct e1000 *s, const uint8_t *frame, size_t len)
 
 /* ---- interrupts and moderation (SDM 13.4.17-21, 13.4.30-32, 3.4) ------- */
 
+static void e1000_rx_wb_flush(struct e1000 *s);
+
 static uint64_t
 now_ns(const struct e1000 *s)
 {
@@ -503,6 +527,7 @@ e1000_timer_fire(void *opaque)
     case E1000_T_RADV:
         dm_timer_del(&s->timers[E1000_T_RDTR].timer);
         dm_timer_del(&s->timers[E1000_T_RADV].timer);
+        e1000_rx_wb_flush(s);       /* the timer writes back (SDM 3.2.7) */
         e1000_raise(s, ICR_RXT0);
         break;
     default:
@@ -530,6 +555,7 @@ static void
 e1000_rx_done_irq(struct e1000 *s)
 {
     if (!(reg(s, E1000_RDTR) & 0xffff)) {
+        e1000_rx_wb_flush(s);
         e1000_raise(s, ICR_RXT0);
         return;
     }
@@ -917,11 +943,71 @@ e1000_rx_put(struct e1000 *s, uint64_t gpa, const struct e1000_rx_pkt *p,
     return rc;
 }
 
+static uint64_t
+e1000_rx_base(const struct e1000 *s)
+{
+    return (uint64_t)reg(s, E1000_RDBAH) << 32 | reg(s, E1000_RDBAL);
+}
+
+/* RXDCTL.WTHRESH in descriptors (SDM 13.4.27): with GRAN 0 it counts
+ * cache lines, the PCI Cache Line Size register's (in dwords), of 16-byte
+ * descriptors. 0 or 1: every descriptor is written back at once. */
+static unsigned int
+e1000_wthresh(const struct e1000 *s)
+{
+    uint32_t v = reg(s, E1000_RXDCTL);
+    unsigned int w = (v >> RXDCTL_WTHRESH_SHIFT) & RXDCTL_WTHRESH_MASK;
+    unsigned int line = pci_get_byte(&s->pci, PCI_CACHE_LINE_SIZE) / 4u;
+
+    if (!(v & RXDCTL_GRAN)) {
+        w *= MAX(line, 1u);
+    }
+    return MIN(w, (unsigned int)E1000_WB_MAX);
+}
+
+/* Write the held status halves to the ring: the DD bits the driver polls. */
+static void
+e1000_rx_wb_flush(struct e1000 *s)
+{
+    unsigned int n = e1000_ring_size(s, E1000_RDLEN), i;
+
+    for (i = 0; i < s->wb.count && n; i++) {
+        unsigned int d = (s->wb.first + i) % n;
+
+        if (gm_write(s->dm->gm, e1000_rx_base(s) + 16ull * d + 8,
+                     s->wb.wb[i], 8) < 0) {
+            GUEST_ERR("e1000: receive write-back fault at descriptor %u", d);
+        }
+    }
+    s->wb.count = 0;
+}
+
+/* The status half of descriptor d: written now, or held for WTHRESH. */
+static bool
+e1000_rx_wb_put(struct e1000 *s, unsigned int d, const uint8_t wb[8])
+{
+    unsigned int n = e1000_ring_size(s, E1000_RDLEN);
+
+    if (s->wb.count && (s->wb.count == E1000_WB_MAX || !n ||
+                        (s->wb.first + s->wb.count) % n != d)) {
+        e1000_rx_wb_flush(s);
+    }
+    if (e1000_wthresh(s) <= 1) {
+        return gm_write(s->dm->gm, e1000_rx_base(s) + 16ull * d + 8, wb,
+                        8) == 0;
+    }
+    if (!s->wb.count) {
+        s->wb.first = (uint16_t)d;
+    }
+    memcpy(s->wb.wb[s->wb.count++], wb, 8);
+    return true;
+}
+
 /* Copy a frame into one or more buffers; false if DMA failed. */
 static bool
 e1000_rx_dma(struct e1000 *s, const struct e1000_rx_pkt *p)
 {
-    uint64_t base = (uint64_t)reg(s, E1000_RDBAH) << 32 | reg(s, E1000_RDBAL);
+    uint64_t base = e1000_rx_base(s);
     unsigned int n = e1000_ring_size(s, E1000_RDLEN), bs = e1000_rx_bufsize(s);
     unsigned int h = reg(s, E1000_RDH);
     size_t off = 0, len = p->len + p->fcs_len;
@@ -946,7 +1032,7 @@ e1000_rx_dma(struct e1000 *s, const struct e1000_rx_pkt *p)
         wb[5] = last ? p->errors : 0;
         wb[6] = (uint8_t)p->tci;
         wb[7] = (uint8_t)(p->tci >> 8);
-        if (gm_write(s->dm->gm, base + 16ull * h + 8, wb, sizeof(wb)) < 0) {
+        if (!e1000_rx_wb_put(s, h, wb)) {
             ok = false;
         }
         off += chunk;
@@ -998,6 +1084,9 @@ e1000_receive(void *opaque, const uint8_t *frame, size_t len)
         return;
     }
     e1000_rx_dma(s, &p);
+    if (s->wb.count && s->wb.count >= e1000_wthresh(s)) {
+        e1000_rx_wb_flush(s);
+    }
     free -= need;
     if (free <= n >> (((reg(s, E1000_RCTL) >> RCTL_RDMTS_SHIFT) & 3) + 1)) {
         e1000_raise(s, ICR_RXDMT0);
@@ -1492,7 +1581,7 @@ e1000_rdtr_write(struct e1000 *s, unsigned int idx, uint32_t val)
 {
     s->regs[idx] = val & 0xffff;
     if ((val & RDTR_FPD) &&
-        dm_timer_pending(&s->timers[E1000_T_RDTR].timer)) {
+        (dm_timer_pending(&s->timers[E1000_T_RDTR].timer) || s->wb.count)) {
         e1000_timer_fire(&s->timers[E1000_T_RDTR]);
     }
 }
@@ -1727,6 +1816,7 @@ e1000_soft_reset(struct e1000 *s)
     memset(&s->ee, 0, sizeof(s->ee));
     memset(&s->tx.ctx, 0, sizeof(s->tx.ctx));
     e1000_tx_reset_packet(s);
+    s->wb.count = 0;
     s->itr_next_ns = 0;
     pci_set_irq(&s->pci, 0);
 }
@@ -1765,6 +1855,7 @@ e1000_save(void *opaque, void *rec)
     }
     r->ctx = s->tx.ctx;
     r->ioaddr = s->ioaddr;
+    r->wb = s->wb;
 }
 
 /* Registers hold only bits a guest or the device could have put there. */
@@ -1803,6 +1894,7 @@ e1000_check(const void *rec)
     }
     if (!e1000_regs_ok(r->regs) || r->ee_reading > 1 ||
         r->timers >> E1000_T_NR || r->ioaddr & ~(E1000_MMIO_SIZE - 4) ||
+        r->wb.count > E1000_WB_MAX ||
         r->reserved[0] | r->reserved[1] | r->reserved[2] | r->reserved[3] |
         r->reserved[4] | r->reserved[5]) {
         return -EINVAL;
@@ -1829,6 +1921,7 @@ e1000_load(void *opaque, const void *rec)
     s->ee.reading = r->ee_reading;
     s->tx.ctx = r->ctx;
     s->ioaddr = r->ioaddr;
+    s->wb = r->wb;
     e1000_tx_reset_packet(s);
     s->itr_next_ns = 0;
     for (i = 0; i < E1000_T_NR; i++) {
@@ -1915,7 +2008,7 @@ static const struct pci_dev_info e1000_info = {
 
 static const struct dm_dev_ops e1000_dev_ops = {
     .name = "e1000",
-    .state_version = 1,
+    .state_version = 2,         /* 2: RXDCTL write-backs held */
     .state_size = sizeof(struct e1000_rec),
     .reset = e1000_reset,
     .save = e1000_save,
