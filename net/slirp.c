@@ -38,6 +38,7 @@ struct slirp_net {
     Slirp *slirp;
     struct slirp_source *src;
     GPtrArray *polls;           /* GPollFD *, index = slirp's poll index */
+    unsigned int filled;        /* polls handed over in this prepare */
 };
 
 /* ---- libslirp callbacks ---------------------------------------------- */
@@ -127,21 +128,50 @@ static const SlirpCb slirp_callbacks = {
 
 /* ---- polling libslirp's sockets from the main loop --------------------- */
 
+static gushort
+slirp_to_gio(int events)
+{
+    return (events & SLIRP_POLL_IN ? G_IO_IN : 0) |
+           (events & SLIRP_POLL_OUT ? G_IO_OUT : 0) |
+           (events & SLIRP_POLL_PRI ? G_IO_PRI : 0) |
+           (events & SLIRP_POLL_ERR ? G_IO_ERR : 0) |
+           (events & SLIRP_POLL_HUP ? G_IO_HUP : 0);
+}
+
+/*
+ * libslirp hands over its sockets before every poll, nearly always the
+ * same ones. GLib wakes its context up whenever a poll is added or
+ * removed, so re-adding them all made every poll return at once (an idle
+ * guest kept the loop spinning). An entry whose fd is unchanged keeps its
+ * place and only its events are updated (GLib reads them when it builds
+ * the poll set); a changed fd is removed and added.
+ */
 static int
 slirp_add_poll(int fd, int events, void *opaque)
 {
     struct slirp_net *sn = opaque;
-    GPollFD *p = g_new0(GPollFD, 1);
+    unsigned int idx = sn->filled++;
+    GPollFD *p;
 
+    if (idx < sn->polls->len) {
+        p = g_ptr_array_index(sn->polls, idx);
+        if (p->fd != fd) {
+            g_source_remove_poll(&sn->src->base, p);
+            p->fd = fd;
+            p->revents = 0;
+            p->events = slirp_to_gio(events);
+            g_source_add_poll(&sn->src->base, p);
+        } else {
+            p->events = slirp_to_gio(events);
+        }
+        return (int)idx;
+    }
+    p = g_new0(GPollFD, 1);
     p->fd = fd;
-    p->events = (events & SLIRP_POLL_IN ? G_IO_IN : 0) |
-                (events & SLIRP_POLL_OUT ? G_IO_OUT : 0) |
-                (events & SLIRP_POLL_PRI ? G_IO_PRI : 0) |
-                (events & SLIRP_POLL_ERR ? G_IO_ERR : 0) |
-                (events & SLIRP_POLL_HUP ? G_IO_HUP : 0);
+    p->events = slirp_to_gio(events);
     g_source_add_poll(&sn->src->base, p);
     g_ptr_array_add(sn->polls, p);
-    return (int)sn->polls->len - 1;
+    return (int)idx;
 }
 
 static int
@@ -161,18 +191,17 @@ slirp_get_revents(int idx, void *opaque)
            (p->revents & G_IO_HUP ? SLIRP_POLL_HUP : 0);
 }
 
+/* Drop the polls from index keep on (0: all of them). */
 static void
-slirp_clear_polls(struct slirp_net *sn)
+slirp_trim_polls(struct slirp_net *sn, unsigned int keep)
 {
-    unsigned int i;
-
-    for (i = 0; i < sn->polls->len; i++) {
-        GPollFD *p = g_ptr_array_index(sn->polls, i);
+    while (sn->polls->len > keep) {
+        GPollFD *p = g_ptr_array_index(sn->polls, sn->polls->len - 1);
 
         g_source_remove_poll(&sn->src->base, p);
         g_free(p);
+        g_ptr_array_set_size(sn->polls, sn->polls->len - 1);
     }
-    g_ptr_array_set_size(sn->polls, 0);
 }
 
 static gboolean
@@ -181,8 +210,9 @@ slirp_src_prepare(GSource *src, gint *timeout)
     struct slirp_net *sn = ((struct slirp_source *)src)->sn;
     uint32_t t = UINT32_MAX;
 
-    slirp_clear_polls(sn);
+    sn->filled = 0;
     slirp_pollfds_fill(sn->slirp, &t, slirp_add_poll, sn);
+    slirp_trim_polls(sn, sn->filled);
     *timeout = t == UINT32_MAX ? -1 : (gint)MIN(t, (uint32_t)G_MAXINT);
     return FALSE;
 }
@@ -325,7 +355,7 @@ slirp_close(struct net_backend *nb)
         return;
     }
     if (sn->src) {
-        slirp_clear_polls(sn);
+        slirp_trim_polls(sn, 0);
         g_source_destroy(&sn->src->base);
         g_source_unref(&sn->src->base);
     }
