@@ -247,8 +247,9 @@ fb_rows_blank()
 fb_check()
 {
     set -- "$1" $2
-    case $3 in NONE)
-        echo "no framebuffer in the guest (1234:1111 driver: $4)"; return
+    case $2 in ''|NONE)
+        echo "no framebuffer in the guest (1234:1111 driver: ${3:-?})"
+        return
     esac
     [ "$4" = bochs-drm ] ||
         { echo "1234:1111 is driven by '$4', not bochs-drm"; return; }
