@@ -248,6 +248,43 @@ T_TEST(vga_vbe_1024x768x32_bar2_mmio)
     vbe_mode_set_and_draw(true);
 }
 
+/*
+ * bochs-drm as Linux 6.1 drives it through BAR2: unblank through the VGA
+ * block (input status 1 resets the flip-flop, then PAS), the mode, then
+ * bochs_hw_setbase for a framebuffer object at 4 MiB: VIRT_WIDTH from the
+ * pitch, X/Y offsets from the object's offset. The picture comes from
+ * there, and the EDID area reads empty (no EDID: bochs-drm's 1024x768).
+ */
+T_TEST(vga_bochs_drm_setbase_through_bar2)
+{
+    struct t_machine *t = vga_machine("VGA,vgamem_mb=16");
+    struct display *d = display_get(t->dm);
+    struct rec r = { .l = { .ops = &rec_ops } };
+    uint32_t fb = 4u << 20, pitch = 1024 * 4, px = 0x00abcdef;
+
+    r.l.opaque = &r;
+    vga_place_bars(t, vga_bdf(t));
+    T_EQ(t_readl(t, MMIO_BASE + 0x600), 8);             /* QEXT size */
+    T_EQ(t_readl(t, MMIO_BASE + 0x604), 0x1e1e1e1e);    /* little end. */
+    T_EQ(t_readl(t, MMIO_BASE + 0x000), 0);             /* no EDID */
+    T_EQ(t_readw(t, MMIO_BASE + 0x500 + 2 * ID), 0xb0c5);
+    (void)t_readb(t, MMIO_BASE + 0x400 + 0x1a);         /* 0x3DA */
+    t_writeb(t, MMIO_BASE + 0x400, 0x20);               /* 0x3C0: PAS */
+    vbe_set_mode(t, true, 1024, 768, 32, 0);
+    dispi_mmio_out(t, VIRT_W, (uint16_t)(pitch / 4));
+    dispi_mmio_out(t, XOFF, (uint16_t)(fb % pitch / 4));
+    dispi_mmio_out(t, YOFF, (uint16_t)(fb / pitch));
+    t_memwrite(t, LFB_BASE + fb + 5 * pitch + 7 * 4, &px, 4);
+    display_listener_add(d, &r.l);
+    display_refresh(d);
+    T_EQ(display_width(d), 1024);
+    T_EQ(display_height(d), 768);
+    T_EQ(pixel(d, 7, 5), 0xabcdef);
+    T_EQ(pixel(d, 0, 0), 0);
+    display_listener_remove(d, &r.l);
+    t_machine_free(t);
+}
+
 /* No listener: no timer, no dirty-log call, however much the guest draws. */
 T_TEST(vga_unwatched_display_does_nothing)
 {
