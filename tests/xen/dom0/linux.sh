@@ -265,6 +265,7 @@ linux_run_guest()
             "$(tr -d '\r' < "$DIR/serial" | tr '\n' '|' | cut -c1-200)"
         return
     fi
+    case $mode in net-*) net_watch ;; esac
     t=$(wait_text "$DIR/serial" "^(END|PAT BAD)" "$T_LINUX" "$DOMID")
     w=$?
     if [ "$w" != 0 ] || grep -q "^PAT BAD" "$DIR/serial"; then

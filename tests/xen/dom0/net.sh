@@ -70,6 +70,33 @@ net_check()
     fi
 }
 
+# hvmdm's synchronous request count (QMP query-ioreq) on domain $1.
+net_ioreqs()
+{
+    { printf '{"execute":"qmp_capabilities"}\n'
+      printf '{"execute":"query-ioreq"}\n'; sleep 2; } |
+        timeout 10 socat - "UNIX-CONNECT:$RUN/qmp-libxenstat-$1" 2>/dev/null |
+        sed -n 's/.*"requests": *{ *"sync": *\([0-9]*\).*/\1/p' | head -n 1
+}
+
+# Background, hvmdm only: requests between the guest's "NET PING" (the
+# send starts right after) and "NET TX", into $WORK/net-ioreqs.
+net_watch()
+{
+    rm -f "$WORK/net-ioreqs"
+    [ "$dm" = hvmdm ] || return 0
+    (
+        wait_text "$DIR/serial" "^NET PING" "$T_LINUX" "$DOMID" >/dev/null ||
+            exit 0
+        a=$(net_ioreqs "$DOMID")
+        wait_text "$DIR/serial" "^NET TX" "$T_LINUX" "$DOMID" >/dev/null ||
+            exit 0
+        b=$(net_ioreqs "$DOMID")
+        [ -n "$a" ] && [ -n "$b" ] && echo $(( b - a )) > "$WORK/net-ioreqs"
+    ) &
+    NET_WATCH=$!
+}
+
 net_summary()
 {
     tx=$(net_marker TX)
@@ -103,4 +130,12 @@ run_net()
     tx=$(net_marker TX)
     [ -n "$tx" ] && metric "$dm" "${kind#linux-}_kbs" "$(echo "$tx" |
         cut -d' ' -f2)"
+    up=$(net_marker UP)
+    [ -n "$up" ] && metric "$dm" "${kind#linux-}_linkup" "$(secs "$up")"
+    [ -n "${NET_WATCH:-}" ] && wait "$NET_WATCH" 2>/dev/null
+    NET_WATCH=""
+    if [ -s "$WORK/net-ioreqs" ]; then
+        metric "$dm" "${kind#linux-}_ioreqs_per_mib" \
+            $(( $(cat "$WORK/net-ioreqs") / ${NET_MB:-32} ))
+    fi
 }

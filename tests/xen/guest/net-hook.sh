@@ -3,6 +3,7 @@
 # over the bridge, ping dom0 and send net_mb MiB (default 32) to dom0's nc
 # over TCP.
 # Serial markers (the test in dom0 waits for them):
+#   NET UP <uptime cs>              eth0's carrier came up
 #   NET LEASE <ip> | NET NOLEASE    the DHCP outcome
 #   NET PING ok|fail                3 echo requests to dom0 (10.0.0.1)
 #   NET TX <md5> <kB/s> <driver>    net_mb MiB sent; md5 of what was sent
@@ -36,6 +37,13 @@ echo "net: eth0 driver $drv"
 chmod 755 /etc/udhcpc.script
 ip link set lo up
 ip link set eth0 up
+i=0
+while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] &&
+    [ "$i" -lt 300 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+mark "NET UP $(now_cs)"
 t0=$(now_cs)
 if udhcpc -i eth0 -s /etc/udhcpc.script -t 20 -T 3 -n -q > /tmp/udhcpc.log \
     2>&1; then

@@ -160,7 +160,15 @@ report_table()
                "linux_off_pv:Linux pv: xl create -> poweroff (S5) done" \
                "pv_rd_kbs:Linux pv: xvda seq read kB/s (blkfront)" \
                "pv_wr_kbs:Linux pv: xvda seq write kB/s (blkfront)" \
-               "rss_kb_linux_pv:Linux pv: device model VmRSS (kB)"; do
+               "rss_kb_linux_pv:Linux pv: device model VmRSS (kB)" \
+               "linux_rom_net-emu:Linux net emu: xl create -> linuxboot ROM" \
+               "net-emu_linkup:Linux net emu: guest uptime at eth0 link up" \
+               "net-emu_kbs:Linux net emu: e1000 TCP send to dom0 kB/s" \
+               "net-emu_ioreqs_per_mib:Linux net emu: requests per MiB sent" \
+               "linux_end_net-emu:Linux net emu: xl create -> checks done" \
+               "net-pv_linkup:Linux net pv: guest uptime at eth0 link up" \
+               "net-pv_kbs:Linux net pv: netfront TCP send to dom0 kB/s" \
+               "linux_end_net-pv:Linux net pv: xl create -> checks done"; do
         key=${row%%:*}
         printf '  %-50s' "${row#*:}"
         for dm in $DMS; do
