@@ -32,7 +32,8 @@ struct gmem {
     struct gm_bucket *buckets;
     unsigned int nr_buckets;
     GHashTable *by_index;           /* index -> struct gm_bucket * */
-    struct gm_bucket *last;         /* fast path */
+    struct gm_bucket *last;         /* fast path: the last two buckets */
+    struct gm_bucket *prev;         /* (a ring and its buffers) */
     uint64_t clock;
     bool log_dirty;
     struct gm_stats stats;
@@ -50,6 +51,18 @@ gm_new(struct hv *hv, unsigned int max_buckets)
     return gm;
 }
 
+/* b leaves the fast path. */
+static void
+bucket_forget(struct gmem *gm, const struct gm_bucket *b)
+{
+    if (gm->last == b) {
+        gm->last = NULL;
+    }
+    if (gm->prev == b) {
+        gm->prev = NULL;
+    }
+}
+
 static void
 bucket_unmap(struct gmem *gm, struct gm_bucket *b)
 {
@@ -57,9 +70,7 @@ bucket_unmap(struct gmem *gm, struct gm_bucket *b)
         g_hash_table_remove(gm->by_index, &b->index);
     }
     gm->hv->ops->unmap_guest(gm->hv, b->host, GM_BUCKET_PAGES);
-    if (gm->last == b) {
-        gm->last = NULL;
-    }
+    bucket_forget(gm, b);
     b->host = NULL;
     b->stale = false;
     gm->stats.mapped--;
@@ -149,7 +160,8 @@ bucket_get(struct gmem *gm, uint64_t index)
     struct gm_bucket *b = gm->last;
 
     if (!b || b->index != index) {
-        b = g_hash_table_lookup(gm->by_index, &index);
+        b = gm->prev && gm->prev->index == index
+            ? gm->prev : g_hash_table_lookup(gm->by_index, &index);
     }
     if (b) {
         gm->stats.hits++;
@@ -161,7 +173,10 @@ bucket_get(struct gmem *gm, uint64_t index)
         }
     }
     b->last_use = ++gm->clock;
-    gm->last = b;
+    if (gm->last != b) {
+        gm->prev = gm->last;
+        gm->last = b;
+    }
     return b;
 }
 
@@ -321,9 +336,7 @@ gm_invalidate(struct gmem *gm)
                            PRIx64 " pinned by DMA in flight; unmapped when "
                            "released", b->index << GM_BUCKET_SHIFT);
             g_hash_table_remove(gm->by_index, &b->index);
-            if (gm->last == b) {
-                gm->last = NULL;
-            }
+            bucket_forget(gm, b);
             b->stale = true;
             continue;
         }
