@@ -58,7 +58,15 @@ tap_adopt_fd(struct net_backend *nb, const char *s, char *err, size_t errlen)
     long v = strtol(s, &end, 10);
 
     memset(&ifr, 0, sizeof(ifr));
-    if (*end || v < 0 || v > INT32_MAX ||
+    if (end == s || *end) {
+        /* QEMU looks a name up among the monitor's getfd fds, which only
+         * exist for netdev_add; libxl passes ifname=. */
+        snprintf(err, errlen, "-netdev tap,fd=%s: fd names (QMP getfd) are "
+                 "for hot-plugged netdevs, which hvmdm does not have; give "
+                 "the number of an inherited tap fd, or ifname=", s);
+        return -1;
+    }
+    if (v < 0 || v > INT32_MAX ||
         ioctl((int)v, TUNGETIFF, &ifr) < 0) {
         snprintf(err, errlen, "-netdev tap,fd=%s: not an open tap device",
                  s);

@@ -210,6 +210,7 @@ T_TEST(net_tap_refuses_scripts_and_bad_fd)
     const char *bad[] = {
         "type=tap,id=n0,ifname=x,script=/etc/qemu-ifup",
         "type=tap,id=n0,fd=0",
+        "type=tap,id=n0,fd=tapfd",
         "type=tap,id=n0,ifname=abcdefghijklmnopqrstuvwxyz",
         "user,id=n0,hostfwd=tcp:127.0.0.1:x-:22",
         "user,id=n0,foo=bar",
