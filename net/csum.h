@@ -20,17 +20,29 @@ net_csum_fold(uint64_t sum)
     return (uint16_t)sum;
 }
 
-/* sum plus the bytes at p, as big-endian 16-bit words from an even start. */
+/*
+ * sum plus the bytes at p, as big-endian 16-bit words from an even start.
+ * Eight bytes at a time with the end-around carry counted apart (a
+ * ones'-complement sum of 64-bit words folds to the same 16-bit sum).
+ */
 static inline uint32_t
 net_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-    uint64_t acc = 0;
-    uint32_t w;
+    uint64_t acc = 0, carry = 0, w;
+    uint32_t w4;
     uint16_t h;
 
-    while (len >= 4) {
-        memcpy(&w, p, 4);
+    while (len >= 8) {
+        memcpy(&w, p, 8);
         acc += w;
+        carry += acc < w;
+        p += 8;
+        len -= 8;
+    }
+    acc = (acc & 0xffffffffu) + (acc >> 32) + carry;
+    if (len >= 4) {
+        memcpy(&w4, p, 4);
+        acc += w4;
         p += 4;
         len -= 4;
     }
