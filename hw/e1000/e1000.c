@@ -1381,6 +1381,37 @@ e1000_tx_start(struct e1000 *s, uint8_t cmd, uint8_t popts)
     }
 }
 
+/*
+ * A whole frame in one descriptor that needs no change on the way (no
+ * offload, tag, padding or loopback) goes to the backend straight from
+ * guest memory, without the copy into the transmit buffer.
+ */
+static bool
+e1000_tx_direct(struct e1000 *s, uint64_t addr, size_t len)
+{
+    const struct e1000_tx *tx = &s->tx;
+    size_t n = len;
+    uint8_t *p;
+    int err;
+
+    if (tx->len || tx->tse || tx->popts || tx->legacy_ic || tx->drop ||
+        !s->net || len < ETH_ZLEN || len > E1000_TX_BUF ||
+        (tx->vle && (reg(s, E1000_CTRL) & CTRL_VME)) ||
+        (reg(s, E1000_RCTL) & RCTL_LBM)) {
+        return false;
+    }
+    p = gm_map(s->dm->gm, addr, &n, 0, &err);
+    if (!p) {
+        return false;
+    }
+    if (n >= len) {
+        stat_tx(s, p, len);
+        net_send(s->net, p, len);
+    }
+    gm_unmap(s->dm->gm, p, n, 0);
+    return n >= len;
+}
+
 /* A data or legacy descriptor (SDM 3.3.3, 3.3.7). */
 static void
 e1000_tx_data(struct e1000 *s, const struct e1000_desc *d)
@@ -1403,6 +1434,11 @@ e1000_tx_data(struct e1000 *s, const struct e1000_desc *d)
         s->tx.legacy_ic = !ext && (cmd & TXD_CMD_IC);
         s->tx.legacy_cso = (uint8_t)(d->lower >> 16);
         s->tx.legacy_css = (uint8_t)(d->upper >> 8);
+    }
+    if ((cmd & TXD_CMD_EOP) && d->addr && len &&
+        e1000_tx_direct(s, d->addr, len)) {
+        e1000_tx_reset_packet(s);
+        return;
     }
     if (d->addr && len) {
         e1000_tx_gather(s, d->addr, len);
