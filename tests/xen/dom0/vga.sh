@@ -223,7 +223,7 @@ run_vga()
 # A Linux guest (tests/xen/dom0/linux.sh, mode pv, vga="stdvga", kernel
 # command line video=1024x768) loads bochs-drm; its fb hook
 # (tests/xen/guest/fb-hook.sh) clears the framebuffer console, writes one
-# line and says "FB <name> <virtual_size> <driver>" on COM1. dom0 takes the
+# line and says "FB <name> <virtual_size> <driver> end" on COM1. dom0 takes the
 # screen: 1024x768, the first text line not blank, the rest black (the
 # dump shows the guest's latest VRAM, not the boot screen), and with both
 # device models identical to qemu's dump. Then the guest powers off.
@@ -243,7 +243,7 @@ fb_rows_blank()
         wc -c)" = 0 ]
 }
 
-# fb_check FILE "NAME SIZE DRIVER": prints a failure or nothing.
+# fb_check FILE "NAME SIZE DRIVER end": prints a failure or nothing.
 fb_check()
 {
     set -- "$1" $2
@@ -280,7 +280,8 @@ fb_compare()
 linux_run_fb()
 {
     f=$WORK/fb-$dm.ppm
-    t=$(wait_text "$DIR/serial" "^FB " "$T_LINUX" "$DOMID")
+    # The whole line ("end"): it arrives a byte at a time.
+    t=$(wait_text "$DIR/serial" "^FB .* end" "$T_LINUX" "$DOMID")
     w=$?
     if [ "$w" != 0 ]; then
         result "$dm" "$kind" FAIL "$(wait_failure "$w" "'FB' on COM1"):" \

@@ -4,8 +4,9 @@
 # framebuffer console. The hook puts known text on it, then waits for dom0
 # to take its screendump.
 # Serial markers (the test in dom0 waits for them):
-#   FB <name> <virtual_size> <driver>   fb0 is up, the text is drawn
-#   FB NONE <driver>                    no fb0 within 60 s
+#   FB <name> <virtual_size> <driver> end   fb0 is up, the text is drawn
+#   FB NONE <driver> end                    no fb0 within 60 s
+# ("end": dom0 reads the line once it is whole; COM1 is slow)
 #   FB GO | FB TIMEOUT                  dom0's byte came, or 300 s passed
 
 [ "${fb:-}" = 1 ] || exit 0
@@ -34,7 +35,7 @@ done
 drv=$(vga_driver)
 if [ ! -e /sys/class/graphics/fb0 ]; then
     dmesg | grep -iE 'bochs|drm|fb' | cut -c1-150
-    mark "FB NONE $drv"
+    mark "FB NONE $drv end"
     exit 0
 fi
 name=$(tr ' ' _ < /sys/class/graphics/fb0/name)
@@ -52,7 +53,7 @@ printf 'hvmdm linux-fb: bochs-drm framebuffer console %s\n' "$size" \
 # fbdev emulation copies its shadow buffer to VRAM from a worker.
 sleep 2
 stty -F /dev/ttyS0 -echo 2>/dev/null
-mark "FB $name $size $drv"
+mark "FB $name $size $drv end"
 if read -r -t 300 _ < /dev/ttyS0; then
     mark "FB GO"
 else
