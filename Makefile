@@ -84,6 +84,7 @@ HW_OBJS += hw/vga/vbe.o
 HW_OBJS += hw/vga/vga-render.o
 HW_OBJS += hw/fw_cfg/fw_cfg.o
 HW_OBJS += hw/fw_cfg/linuxboot.o
+HW_OBJS += hw/fw_cfg/bootorder.o
 HW_OBJS += hw/e1000/e1000.o
 HW_OBJS += net/net.o
 HW_OBJS += net/tap.o

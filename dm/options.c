@@ -1641,7 +1641,8 @@ static const struct opt_def opt_defs[] = {
         opt_vga),
     OPT("-device", NULL, "-device ide-cd,drive=x,bus=ide.0,unit=0 "
         "-drive if=none,id=x", true, opt_device),
-    OPT("-boot", "order=DRIVES  boot order, e.g. order=dc",
+    OPT("-boot", "order=DRIVES  boot order (CMOS and fw_cfg bootorder), "
+        "e.g. order=dc",
         "-boot order=dc", true, opt_boot),
     OPT("-netdev", NULL, "-netdev type=tap,id=n", true, opt_netdev),
     OPT("-net", NULL, "-net none", true, opt_net),

@@ -39,6 +39,8 @@ static const struct board_device board_devices[] = {
     { "port92", port92_board_init },
     { "fw_cfg", fw_cfg_board_init },
     { "e1000", e1000_board_init },
+    /* fw_cfg's "bootorder" names devices: after every boot device. */
+    { "bootorder", fw_cfg_bootorder_init },
     { NULL, NULL },
 };
 

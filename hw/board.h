@@ -11,6 +11,7 @@ struct pci_bus;
 struct ps2_kbd;
 struct ps2_mouse;
 struct display;
+struct fw_cfg;
 struct xenplat;
 struct vnc;
 
@@ -22,6 +23,7 @@ struct board {
     struct display *display;        /* ui/display.c, owned by the adapter */
     struct xenplat *xenplat;        /* hw/xen-platform, NULL without */
     struct vnc *vnc;                /* ui/vnc.c, the VNC server or NULL */
+    struct fw_cfg *fw_cfg;          /* hw/fw_cfg, for the bootorder row */
 };
 
 struct board_device {

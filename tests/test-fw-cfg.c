@@ -9,6 +9,8 @@
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "dm/config.h"
 #include "dm/dev.h"
@@ -564,4 +566,106 @@ T_TEST(fw_cfg_linuxboot_host_kernel)
     T_EQ(fc_read32(t, FW_CFG_CMDLINE_SIZE), strlen("console=ttyS0 quiet") + 1);
     T_EQ(fc_read32(t, FW_CFG_FILE_DIR), 0x02000000u);  /* 2, big-endian */
     t_machine_free(t);
+}
+
+/* SeaBIOS loadBootOrder: "bootorder" found in the directory, read whole. */
+static bool
+fc_bootorder(struct t_machine *t, char *buf, size_t len)
+{
+    struct fc_file files[8];
+    unsigned int n = fc_dir(t, files, 8), i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(files[i].name, "bootorder") == 0) {
+            T_ASSERT(files[i].size <= len);
+            T_EQ(fc_read_entry(t, files[i].select, buf, files[i].size), 0);
+            T_EQ(buf[files[i].size - 1], '\0');
+            return true;
+        }
+    }
+    return false;
+}
+
+/* hda a disk, hdd an empty CD-ROM, an e1000 (00:04.0) on sv[0]. */
+static struct t_machine *
+fc_boot_machine(const char *order, const char *dir, int *sv)
+{
+    char disk[256], cd[64], bo[32], net[64];
+    const char *argv[] = { "-boot", bo, "-drive", disk, "-drive", cd,
+                           "-device", "e1000,netdev=n0", "-netdev",
+                           net, NULL };
+    struct t_opts o = { .argv = argv };
+    g_autofree char *img = g_build_filename(dir, "hda.img", NULL);
+
+    T_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+    snprintf(net, sizeof(net), "socket,id=n0,fd=%d", sv[0]);
+
+    fc_write_file(img, "", 0);
+    T_EQ(truncate(img, 1 << 20), 0);
+    snprintf(bo, sizeof(bo), "order=%s", order);
+    snprintf(disk, sizeof(disk), "file=%s,if=ide,index=0,media=disk,"
+             "format=raw", img);
+    snprintf(cd, sizeof(cd), "if=ide,index=3,media=cdrom");
+    return t_machine_new(&o);
+}
+
+/* -boot order=: the paths SeaBIOS's bootprio_find_* match, in order. */
+T_TEST(fw_cfg_bootorder_from_boot_order)
+{
+    static const struct { const char *order, *text; } cases[] = {
+        { "dc", "/pci@i0cf8/ide@1,1/drive@1/disk@1\n"
+                "/pci@i0cf8/ide@1,1/drive@0/disk@0" },
+        { "ncd", "/pci@i0cf8/ethernet@4\n"
+                 "/pci@i0cf8/ide@1,1/drive@0/disk@0\n"
+                 "/pci@i0cf8/ide@1,1/drive@1/disk@1" },
+        { "c", "/pci@i0cf8/ide@1,1/drive@0/disk@0" },
+    };
+    char *dir = ide_tmpdir();
+    char buf[512];
+    unsigned int i;
+    int sv[2];
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        struct t_machine *t = fc_boot_machine(cases[i].order, dir, sv);
+
+        memset(buf, 0x55, sizeof(buf));
+        T_ASSERT(fc_bootorder(t, buf, sizeof(buf)));
+        T_ASSERT(strcmp(buf, cases[i].text) == 0);
+        t_machine_free(t);
+        close(sv[1]);
+    }
+    ide_rmtree(dir);
+}
+
+/* No device a letter names (floppy, CD-ROM, NIC): no line, no file. */
+T_TEST(fw_cfg_bootorder_names_only_present_devices)
+{
+    const char *argv[] = { "-boot", "order=adn", NULL };
+    struct t_opts o = { .argv = argv };
+    struct t_machine *t = t_machine_new(&o);
+    char buf[64];
+
+    T_ASSERT(!fc_bootorder(t, buf, sizeof(buf)));
+    t_machine_free(t);
+}
+
+/* With -kernel the ROM stays first and -boot's devices follow it. */
+T_TEST(fw_cfg_bootorder_kernel_first)
+{
+    struct dm_config cfg;
+    char *text;
+
+    dm_config_defaults(&cfg);
+    cfg.kernel = g_strdup("/boot/vmlinuz");
+    g_strlcpy(cfg.boot_order, "dc", sizeof(cfg.boot_order));
+    cfg.drives[0].iface = DM_IF_IDE;
+    cfg.drives[0].media = DM_MEDIA_DISK;
+    cfg.drives[0].index = 1;
+    cfg.nr_drives = 1;
+    text = fw_cfg_bootorder_text(&cfg, NULL);
+    T_ASSERT(strcmp(text, "/rom@genroms/linuxboot_dma.bin\n"
+                    "/pci@i0cf8/ide@1,1/drive@0/disk@1") == 0);
+    g_free(text);
+    cfg.nr_drives = 0;
+    dm_config_free(&cfg);
 }

@@ -23,6 +23,7 @@
 #include "dm/iomap.h"
 #include "dm/log.h"
 #include "dm/machine.h" /* struct dm */
+#include "hw/board.h"       /* dm->board->fw_cfg */
 
 #define FW_CFG_STD_SLOTS  (FW_CFG_FILE_FIRST + FW_CFG_FILE_SLOTS)
 #define FW_CFG_ARCH_SLOTS 8
@@ -124,6 +125,19 @@ fw_cfg_add_i64(struct fw_cfg *s, uint16_t key, uint64_t v)
     fw_cfg_add_bytes(s, key, g_memdup2(&le, sizeof(le)), sizeof(le));
 }
 
+/* FW_CFG_FILE_DIR: a big-endian count, then the entries. */
+static void
+fw_cfg_build_dir(struct fw_cfg *s)
+{
+    size_t len = 4 + s->nr_files * sizeof(struct fw_cfg_file);
+    uint8_t *dir = g_malloc0(len);
+    uint32_t count = htobe32(s->nr_files);
+
+    memcpy(dir, &count, 4);
+    memcpy(dir + 4, s->files, s->nr_files * sizeof(struct fw_cfg_file));
+    fw_cfg_add_bytes(s, FW_CFG_FILE_DIR, dir, (uint32_t)len);
+}
+
 int
 fw_cfg_add_file(struct fw_cfg *s, const char *name, void *data, uint32_t len)
 {
@@ -140,20 +154,8 @@ fw_cfg_add_file(struct fw_cfg *s, const char *name, void *data, uint32_t len)
     f->select = htobe16(key);
     g_strlcpy(f->name, name, sizeof(f->name));
     fw_cfg_add_bytes(s, key, data, len);
+    fw_cfg_build_dir(s);
     return 0;
-}
-
-/* FW_CFG_FILE_DIR: a big-endian count, then the entries. */
-static void
-fw_cfg_build_dir(struct fw_cfg *s)
-{
-    size_t len = 4 + s->nr_files * sizeof(struct fw_cfg_file);
-    uint8_t *dir = g_malloc0(len);
-    uint32_t count = htobe32(s->nr_files);
-
-    memcpy(dir, &count, 4);
-    memcpy(dir + 4, s->files, s->nr_files * sizeof(struct fw_cfg_file));
-    fw_cfg_add_bytes(s, FW_CFG_FILE_DIR, dir, (uint32_t)len);
 }
 
 /* ---- the traditional interface: selector and data byte ------------------ */
@@ -503,5 +505,6 @@ fw_cfg_board_init(struct dm *dm, const struct dm_config *cfg)
     }
     fw_cfg_reset(s);
     dm_dev_register(dm, &s->dev, &fw_cfg_dev_ops, s, 0);
+    dm->board->fw_cfg = s;
     return 0;
 }

@@ -13,6 +13,7 @@
 struct dm;
 struct dm_config;
 struct fw_cfg;
+struct pci_bus;
 
 /* Selector keys (FWCFG "Selector Register"; SeaBIOS paravirt.c). */
 #define FW_CFG_SIGNATURE      0x00
@@ -86,5 +87,14 @@ int fw_cfg_add_file(struct fw_cfg *s, const char *name, void *data,
 /* hw/fw_cfg/linuxboot.c: the -kernel/-initrd/-append items and the ROM. */
 int linuxboot_setup(struct fw_cfg *s, const struct dm_config *cfg,
                     uint64_t lowmem, char *err, size_t errlen);
+
+/*
+ * hw/fw_cfg/bootorder.c: the "bootorder" file SeaBIOS reads, from -boot
+ * order= (and -kernel). The board row runs after the NICs are placed;
+ * the text (g_free it) is what the file holds without its NUL.
+ */
+int fw_cfg_bootorder_init(struct dm *dm, const struct dm_config *cfg)
+    __attribute__((warn_unused_result));
+char *fw_cfg_bootorder_text(const struct dm_config *cfg, struct pci_bus *bus);
 
 #endif

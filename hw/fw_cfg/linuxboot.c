@@ -1,8 +1,8 @@
 /*
  * Direct kernel boot: the fw_cfg items QEMU's linuxboot_dma.bin option ROM
  * reads (setup, kernel, initrd, command line and where each goes), the
- * patched real-mode header, and the ROM itself as "genroms/" file first in
- * "bootorder". Reference: Linux Documentation/arch/x86/boot.rst ("BOOT"),
+ * patched real-mode header, and the ROM itself as "genroms/" file (first in
+ * "bootorder", hw/fw_cfg/bootorder.c). Reference: Linux Documentation/arch/x86/boot.rst ("BOOT"),
  * the real-mode kernel header and the 2.02+ memory layout.
  */
 #include <errno.h>
@@ -195,12 +195,11 @@ lb_add_items(struct fw_cfg *s, struct lb_image *im, const char *cmdline,
                      cmd_len);
 }
 
-/* The option ROM, and "bootorder" naming it first (SeaBIOS boot.c). */
+/* The option ROM (hw/fw_cfg/bootorder.c names it first in "bootorder"). */
 static int
 lb_add_rom(struct fw_cfg *s, const struct dm_config *cfg, char *err,
            size_t errlen)
 {
-    static const char order[] = "/rom@genroms/" LB_ROM_NAME;
     g_autofree char *path = g_build_filename(cfg->firmware_dir ?
                                              cfg->firmware_dir : LB_ROM_DIR,
                                              LB_ROM_NAME, NULL);
@@ -221,9 +220,8 @@ lb_add_rom(struct fw_cfg *s, const struct dm_config *cfg, char *err,
                  LB_ROM_HINT);
         return -1;
     }
-    if (fw_cfg_add_file(s, "genroms/" LB_ROM_NAME, rom, (uint32_t)len) < 0 ||
-        fw_cfg_add_file(s, "bootorder", g_memdup2(order, sizeof(order)),
-                        sizeof(order)) < 0) {
+    if (fw_cfg_add_file(s, "genroms/" LB_ROM_NAME, rom,
+                        (uint32_t)len) < 0) {
         snprintf(err, errlen, "fw_cfg: no room for the option ROM");
         return -1;
     }
