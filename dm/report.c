@@ -6,6 +6,7 @@
 
 #include "dm/config.h"
 #include "dm/dev.h"
+#include "dm/gmem.h"
 #include "dm/hv.h"
 #include "dm/ioreq.h"
 #include "dm/log.h"
@@ -151,4 +152,13 @@ dm_report_exit(const struct dm *dm, double uptime_s)
                   st->pio, st->copy, st->pci_config, st->timeoffset,
                   st->invalidate, dm_log_guest_errors(), st->malformed,
                   st->gm_faults, dm_log_bytes());
+    if (dm && dm->gm) {
+        const struct gm_stats *g = gm_stats(dm->gm);
+
+        dm_log_always(DM_LOG_INFO, "guest memory map cache: %" PRIu64
+                      " hits, %" PRIu64 " misses, %" PRIu64 " evictions, "
+                      "%" PRIu64 " invalidations, peak %u MiB mapped",
+                      g->hits, g->misses, g->evictions, g->invalidations,
+                      g->peak_mapped);
+    }
 }
