@@ -22,6 +22,7 @@ T_LINUX=${T_LINUX:-600}
 LINUX_DISK_MB=64
 LINUX_RESULTS_MB=48
 LINUX_VIFS=${LINUX_VIFS:-}      # xl.cfg vif entries (networking tests)
+LINUX_SCREEN=${LINUX_SCREEN:-}  # 1 (make demo): a VGA, its screen as PNG
 
 linux_guest_config()
 {
@@ -37,6 +38,9 @@ linux_guest_config()
     if [ "$kind" = linux-fb ]; then
         echo 'vga = "stdvga"'
         echo 'videoram = 16'
+    elif [ "$LINUX_SCREEN" = 1 ]; then
+        echo 'vga = "stdvga"'
+        echo 'videoram = 8'
     else
         echo 'vga = "none"'
     fi
@@ -71,6 +75,8 @@ linux_guest_config()
     # linux-fb: the guest's fb hook runs (tests/xen/guest/fb-hook.sh); the
     # mode is pinned, qemu's EDID would make bochs-drm prefer another
     [ "$kind" = linux-fb ] && extra="$extra fb=1 video=1024x768"
+    [ "$LINUX_SCREEN" = 1 ] && [ "$kind" != linux-fb ] &&
+        extra="$extra screen=1"
     echo "kernel = \"$LINUX/vmlinuz\""
     echo "ramdisk = \"$LINUX/initrd.gz\""
     echo "cmdline = \"console=ttyS0 quiet mode=$mode pat=$LINUX_PAT$extra\""
@@ -256,6 +262,19 @@ linux_boot_metrics()
     return $w
 }
 
+# make demo (LINUX_SCREEN=1): the guest wrote what it saw on its VGA
+# console and waits (SCREEN) for a byte on COM1; its screen as PNG first.
+linux_screen()
+{
+    wait_text "$DIR/serial" "^SCREEN" "$T_STEP" "$DOMID" >/dev/null ||
+        return
+    if qmp_screendump "$DOMID" "$WORK/linux-screen.png" png; then
+        base64 "$WORK/linux-screen.png" > "$WORK/linux-screen.png.b64"
+        dump_file "$dm/$NAME.screen.png.b64" "$WORK/linux-screen.png.b64"
+    fi
+    printf 'k' > "$(cat "$DIR/tty")"
+}
+
 # linux-emu and linux-pv: boot, checks, poweroff, data.
 linux_run_guest()
 {
@@ -266,6 +285,7 @@ linux_run_guest()
         return
     fi
     case $mode in net-*) net_watch ;; esac
+    [ "$LINUX_SCREEN" = 1 ] && [ "$kind" != linux-fb ] && linux_screen
     t=$(wait_text "$DIR/serial" "^(END|PAT BAD)" "$T_LINUX" "$DOMID")
     w=$?
     if [ "$w" != 0 ] || grep -q "^PAT BAD" "$DIR/serial"; then

@@ -174,6 +174,7 @@ rootfs_test_files()
         echo "SOAK=$SOAK"
         echo "NET_MB=${NET_MB:-32}"
         echo "GUEST_VCPUS=${GUEST_VCPUS:-1}"
+        echo "LINUX_SCREEN=${LINUX_SCREEN:-}"
     } > "$ROOT/test/config"
     rootfs_vga &&
     rootfs_vnc &&
