@@ -285,6 +285,13 @@ linux_run_guest()
         return
     fi
     case $mode in net-*) net_watch ;; esac
+    # The device model's RSS once the guest's transfers are done, while
+    # the guest is still up (END and the poweroff come later).
+    if wait_text "$DIR/serial" "^RW " "$T_LINUX" "$DOMID" >/dev/null; then
+        pid=$(dm_pid "$DOMID")
+        rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+        [ -n "$rss" ] && metric "$dm" "rss_kb_linux_$mode" "$rss"
+    fi
     [ "$LINUX_SCREEN" = 1 ] && [ "$kind" != linux-fb ] && linux_screen
     t=$(wait_text "$DIR/serial" "^(END|PAT BAD)" "$T_LINUX" "$DOMID")
     w=$?
@@ -297,9 +304,6 @@ linux_run_guest()
     rw=$(linux_marker RW)
     metric "$dm" "${mode}_rd_kbs" "${rw% *}"
     metric "$dm" "${mode}_wr_kbs" "${rw#* }"
-    pid=$(dm_pid "$DOMID")
-    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-    [ -n "$rss" ] && metric "$dm" "rss_kb_linux_$mode" "$rss"
     if ! linux_wait_gone; then
         result "$dm" "$kind" FAIL "poweroff -f did not end the domain"
         return
