@@ -40,7 +40,7 @@ linux_guest_config()
         echo 'videoram = 16'
     elif [ "$LINUX_SCREEN" = 1 ]; then
         echo 'vga = "stdvga"'
-        echo 'videoram = 8'
+        echo 'videoram = 16'
     else
         echo 'vga = "none"'
     fi
