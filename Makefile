@@ -64,6 +64,7 @@ CORE_OBJS += ui/screendump.o
 # --- hw/: devices and the board
 HW_OBJS += hw/board.o
 HW_OBJS += hw/pci/pci.o
+HW_OBJS += hw/pci/pci-rom.o
 HW_OBJS += hw/pci/pci-info.o
 HW_OBJS += hw/pci/i440fx.o
 HW_OBJS += hw/pci/piix3.o

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "dm/config.h"    /* max_ram_below_4g */
 #include "dm/gmem.h"
 #include "dm/ioreq.h"
 #include "dm/iomap.h"
@@ -64,6 +65,40 @@ dm_set_pci_cfg(struct dm *dm, const struct dm_pci_cfg_ops *ops, void *opaque)
 {
     dm->pci_cfg = ops;
     dm->pci_cfg_opaque = opaque;
+}
+
+#define DM_PAGE_SHIFT 12
+#define DM_LOWMEM_DEFAULT 0xf0000000ull
+
+static uint64_t
+dm_lowmem(const struct dm *dm)
+{
+    return dm->cfg && dm->cfg->max_ram_below_4g ? dm->cfg->max_ram_below_4g
+                                                : DM_LOWMEM_DEFAULT;
+}
+
+uint64_t
+dm_low_ram_end_gfn(const struct dm *dm)
+{
+    return MIN(dm->ram_size, dm_lowmem(dm)) >> DM_PAGE_SHIFT;
+}
+
+uint64_t
+dm_extra_frames(struct dm *dm, uint64_t nr)
+{
+    uint64_t end = dm->ram_size, lowmem = dm_lowmem(dm), gfn;
+
+    if (!dm->extra_next_gfn) {
+        if (end > lowmem) {
+            end = (4ull << 30) + dm->ram_size - lowmem;
+        }
+        dm->extra_next_gfn = (end + (1u << DM_PAGE_SHIFT) - 1) >>
+                             DM_PAGE_SHIFT;
+        dm->extra_first_gfn = dm->extra_next_gfn;
+    }
+    gfn = dm->extra_next_gfn;
+    dm->extra_next_gfn += nr;
+    return gfn;
 }
 
 void

@@ -58,6 +58,8 @@ struct dm {
      * saturated at +-DM_RTC_OFFSET_MAX. */
     int64_t rtc_timeoffset;
     uint64_t ram_size;              /* guest RAM bytes (-m) */
+    uint64_t extra_first_gfn;       /* dm_extra_frames hands out */
+    uint64_t extra_next_gfn;        /* [first, next); 0: none given */
     /* Block requests submitted and not yet completed (block/aio.c), so
      * the test harness can wait for them; loop thread only. */
     unsigned int aio_in_flight;
@@ -75,6 +77,16 @@ void dm_free(struct dm *dm);
 
 void dm_set_pci_cfg(struct dm *dm, const struct dm_pci_cfg_ops *ops,
                     void *opaque);
+/*
+ * Guest frames above guest RAM for memory a device populates itself (VRAM,
+ * option ROM copies; xen-dm-interface.md 2.5): nr frames, handed out in
+ * call order from the end of RAM (skipping the below-4G MMIO hole), as
+ * QEMU's RAM blocks follow its RAM. Returns the first frame.
+ */
+uint64_t dm_extra_frames(struct dm *dm, uint64_t nr);
+/* Low RAM ends here: the first frame of the below-4G MMIO hole. */
+uint64_t dm_low_ram_end_gfn(const struct dm *dm);
+
 /* Devices call this for reboot/power-off/suspend. */
 void dm_request_shutdown(struct dm *dm, enum hv_shutdown_reason reason);
 

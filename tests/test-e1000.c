@@ -182,22 +182,103 @@ T_TEST(e1000_pci_identity)
     nic_close(&n);
 }
 
+/* The iPXE image hvmdm loads (e1000_load_rom's order), or NULL. */
+static uint8_t *
+rom_image(gsize *len)
+{
+    static const char *const names[] = {
+        "/usr/lib/ipxe/qemu/efi-e1000.rom", "/usr/lib/ipxe/qemu/pxe-e1000.rom",
+    };
+    unsigned int i;
+    gchar *data;
+
+    for (i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (g_file_get_contents(names[i], &data, len, NULL) && *len) {
+            return (uint8_t *)data;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * SeaBIOS's option ROM scan: size the ROM BAR, place and enable it, read
+ * the image, disable it. The image sits in guest frames of its own, moved
+ * under the BAR while it decodes and made read-only, so the guest reads it
+ * from memory instead of with a request per read.
+ */
 T_TEST(e1000_option_rom)
 {
+    g_autofree uint8_t *img = NULL, *got = NULL;
     struct nic n;
-    uint32_t sz;
+    uint32_t sz, pages;
+    gsize len;
+    char want[64];
 
-    if (!g_file_test("/usr/lib/ipxe/qemu/efi-e1000.rom", G_FILE_TEST_EXISTS) &&
-        !g_file_test("/usr/lib/ipxe/qemu/pxe-e1000.rom", G_FILE_TEST_EXISTS)) {
+    img = rom_image(&len);
+    if (!img) {
+        printf("skip: ipxe-qemu not installed\n");
+        return;
+    }
+    pages = (uint32_t)((len + 4095) / 4096);
+    got = g_malloc(len);
+    nic_open(&n);
+    T_EQ(t_hv_count(n.t, "populate"), 1);
+    t_cfg_write(n.t, NIC_BDF, PCI_ROM_ADDRESS, 0xfffff800, 4);
+    sz = ~(t_cfg_read(n.t, NIC_BDF, PCI_ROM_ADDRESS, 4) & ~0x7ffu) + 1;
+    T_ASSERT(sz >= len);
+    t_hv_log_clear(n.t);
+    t_cfg_write(n.t, NIC_BDF, PCI_ROM_ADDRESS, 0xe0000001, 4);
+    T_EQ(t_readw(n.t, 0xe0000000), 0xaa55);    /* option ROM signature */
+    T_ASSERT(t_gfn_extra(n.t, 0xe0000));
+    T_ASSERT(t_gfn_extra(n.t, 0xe0000 + pages - 1));
+    T_ASSERT(!t_gfn_extra(n.t, 0xe0000 + pages));
+    t_memread(n.t, 0xe0000000, got, len);
+    T_ASSERT(memcmp(got, img, len) == 0);
+    snprintf(want, sizeof(want), "mem_type 1 0xe0000 %u", pages);
+    T_ASSERT(strstr(t_hv_log(n.t), want));
+    /* Enable bit off: the frames go home, the BAR reads nothing. */
+    t_cfg_write(n.t, NIC_BDF, PCI_ROM_ADDRESS, 0xe0000000, 4);
+    T_ASSERT(!t_gfn_extra(n.t, 0xe0000));
+    T_EQ(t_hv_count(n.t, "relocate"), 2);
+    /* Moved while enabled: the frames follow the BAR. */
+    t_cfg_write(n.t, NIC_BDF, PCI_ROM_ADDRESS, 0xe0040001, 4);
+    T_ASSERT(t_gfn_extra(n.t, 0xe0040));
+    t_cfg_write(n.t, NIC_BDF, PCI_ROM_ADDRESS, 0xe0080001, 4);
+    T_ASSERT(!t_gfn_extra(n.t, 0xe0040));
+    t_memread(n.t, 0xe0080000, got, len);
+    T_ASSERT(memcmp(got, img, len) == 0);
+    nic_close(&n);
+}
+
+/* A ROM BAR over guest RAM or above the PCI hole moves no frames: the
+ * guest's RAM stays its own, the ROM is read through requests. */
+T_TEST(e1000_option_rom_over_ram_stays_home)
+{
+    g_autofree uint8_t *img = NULL;
+    struct nic n;
+    gsize len;
+    uint8_t b;
+
+    img = rom_image(&len);
+    if (!img) {
         printf("skip: ipxe-qemu not installed\n");
         return;
     }
     nic_open(&n);
-    t_cfg_write(n.t, NIC_BDF, PCI_ROM_ADDRESS, 0xfffff800, 4);
-    sz = ~(t_cfg_read(n.t, NIC_BDF, PCI_ROM_ADDRESS, 4) & ~0x7ffu) + 1;
-    T_ASSERT(sz >= 64 * 1024);
-    t_cfg_write(n.t, NIC_BDF, PCI_ROM_ADDRESS, 0xe0000001, 4);
-    T_EQ(t_readw(n.t, 0xe0000000), 0xaa55);    /* option ROM signature */
+    t_memset(n.t, 0x100000, 0x5a, 4096);
+    t_hv_log_clear(n.t);
+    t_cfg_write(n.t, NIC_BDF, PCI_ROM_ADDRESS, 0x00100001, 4);
+    T_EQ(t_readw(n.t, 0x100000), 0xaa55);      /* through the request */
+    t_memread(n.t, 0x100000, &b, 1);
+    T_EQ(b, 0x5a);
+    t_cfg_write(n.t, NIC_BDF, PCI_ROM_ADDRESS, 0xfc000001, 4);
+    T_EQ(t_readw(n.t, 0xfc000000), 0xaa55);
+    T_ASSERT(!t_gfn_extra(n.t, 0xfc000));
+    /* Nor over the frames at home above RAM (its own, VRAM's). */
+    t_cfg_write(n.t, NIC_BDF, PCI_ROM_ADDRESS,
+                (uint32_t)t_ram_size(n.t) | 1, 4);
+    T_EQ(t_readw(n.t, t_ram_size(n.t)), 0xaa55);
+    T_EQ(t_hv_count(n.t, "relocate"), 0);
     nic_close(&n);
 }
 

@@ -163,6 +163,21 @@ pixel(struct display *d, int x, int y)
     return out & 0xffffff;
 }
 
+/* Relocations of all of VRAM (the ROM's frames move too, pci-rom.c). */
+static unsigned int
+vram_moves(struct t_machine *t)
+{
+    g_auto(GStrv) lines = g_strsplit(t_hv_log(t), "\n", -1);
+    g_autofree char *tail = g_strdup_printf(" %u", VRAM_MB << 8);
+    unsigned int i, n = 0;
+
+    for (i = 0; lines[i]; i++) {
+        n += g_str_has_prefix(lines[i], "relocate ") &&
+             g_str_has_suffix(lines[i], tail);
+    }
+    return n;
+}
+
 T_TEST(vga_pci_identity_and_bars)
 {
     struct t_machine *t = vga_machine("VGA,vgamem_mb=16");
@@ -182,7 +197,7 @@ T_TEST(vga_pci_identity_and_bars)
     T_ASSERT(t_gfn_extra(t, LFB_BASE >> 12));
     T_ASSERT(t_gfn_extra(t, (LFB_BASE >> 12) + (VRAM_MB << 8) - 1));
     T_ASSERT(!t_gfn_extra(t, t_ram_size(t) >> 12));
-    T_EQ(t_hv_count(t, "relocate"), 1);
+    T_EQ(vram_moves(t), 1);
     T_ASSERT(strstr(t_hv_log(t), "pin_cacheattr 0xf0000-0xf0fff 6"));
     /* Moving BAR0 moves VRAM again; disabling MEM sends it home. */
     t_pcicfg_write(t, bdf, 0x10, LFB_BASE + (VRAM_MB << 21), 4);
@@ -190,7 +205,7 @@ T_TEST(vga_pci_identity_and_bars)
     t_pcicfg_write(t, bdf, 0x04, 0x0000, 2);
     T_ASSERT(t_gfn_extra(t, t_ram_size(t) >> 12));
     /* map, unmap + map (a move goes home first, as QEMU does), unmap */
-    T_EQ(t_hv_count(t, "relocate"), 4);
+    T_EQ(vram_moves(t), 4);
     t_machine_free(t);
 }
 

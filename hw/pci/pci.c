@@ -174,6 +174,9 @@ pci_bar_target(const struct pci_dev *d, unsigned int bar, uint64_t *base)
 static void
 pci_bar_moved(struct pci_dev *d, unsigned int bar)
 {
+    if (bar == PCI_ROM_SLOT) {
+        pci_rom_ram_moved(d);
+    }
     if (d->info->bar_moved) {
         d->info->bar_moved(d, bar);
     }
@@ -628,6 +631,7 @@ pci_bus_add(struct pci_bus *bus, struct pci_dev *d, unsigned int devfn)
     d->bus = bus;
     d->devfn = (uint8_t)devfn;
     memcpy(d->reset_config, d->config, sizeof(d->reset_config));
+    pci_rom_ram_init(d, bus->dm);
     return pci_plug(d);
 }
 
@@ -691,6 +695,7 @@ pci_dev_fini(struct pci_dev *d)
 {
     unsigned int i;
 
+    pci_rom_ram_free(d);        /* the domain is going: leave the frames */
     if (d->bus && d->present) {
         pci_detach(d);
     }

@@ -23,6 +23,7 @@ struct dm;
 struct dm_config;
 struct pci_bus;
 struct pci_dev;
+struct pci_rom_ram;
 
 /* Type-0 configuration header (PCI30 6.1, figure 6-1). */
 #define PCI_CONFIG_SIZE         256
@@ -178,6 +179,7 @@ struct pci_dev {
     struct pci_bar bars[PCI_NUM_REGIONS];
     const uint8_t *rom_image;       /* pci_register_rom */
     size_t rom_len;
+    struct pci_rom_ram *rom_ram;    /* its copy in guest RAM (pci-rom.c) */
 };
 
 /* The common part of every PCI device's saved record (rule 13). */
@@ -219,6 +221,14 @@ void pci_register_bar(struct pci_dev *d, unsigned int bar,
 /* An expansion ROM BAR serving image (kept by the caller, read-only). */
 void pci_register_rom(struct pci_dev *d, const char *name,
                       const uint8_t *image, size_t len);
+/*
+ * hw/pci/pci-rom.c: the ROM image copied into guest frames of its own
+ * (pci_bus_add does it), which sit under the ROM BAR while it decodes;
+ * pci_rom_ram_moved follows the BAR, pci_rom_ram_free forgets the copy.
+ */
+void pci_rom_ram_init(struct pci_dev *d, struct dm *dm);
+void pci_rom_ram_moved(struct pci_dev *d);
+void pci_rom_ram_free(struct pci_dev *d);
 /* Link a capability of size bytes at off into the list; returns off. */
 uint8_t pci_add_capability(struct pci_dev *d, uint8_t cap_id, uint8_t off,
                            uint8_t size);

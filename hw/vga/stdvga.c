@@ -270,30 +270,16 @@ stdvga_mmio_write_any(void *opaque, uint64_t off, uint64_t val,
 
 /* ---- VRAM ------------------------------------------------------------ */
 
-/* VRAM goes right above guest RAM, skipping the below-4G MMIO hole as
- * QEMU's RAM block layout does. */
-static uint64_t
-stdvga_home_gfn(const struct dm *dm, const struct dm_config *cfg)
-{
-    uint64_t lowmem = cfg->max_ram_below_4g ? cfg->max_ram_below_4g
-                                            : 0xf0000000ull;
-    uint64_t end = dm->ram_size;
-
-    if (end > lowmem) {
-        end = (4ull << 30) + dm->ram_size - lowmem;
-    }
-    return (end + STDVGA_PAGE - 1) / STDVGA_PAGE;
-}
-
 static int
-stdvga_vram_init(struct stdvga *v, const struct dm_config *cfg)
+stdvga_vram_init(struct stdvga *v)
 {
     struct hv *hv = v->dm->hv;
     int *err;
     int rc;
 
-    v->vram_gfn = v->cur_gfn = stdvga_home_gfn(v->dm, cfg);
     v->vram_pages = v->vga.vram_size / STDVGA_PAGE;
+    /* Right above guest RAM, as QEMU's RAM block layout has it. */
+    v->vram_gfn = v->cur_gfn = dm_extra_frames(v->dm, v->vram_pages);
     if (!hv->ops->populate_ram) {
         return -ENOSYS;
     }
@@ -686,7 +672,7 @@ stdvga_setup(struct stdvga *v, const struct dm_config *cfg)
     if (rc < 0) {
         return rc;
     }
-    rc = stdvga_vram_init(v, cfg);
+    rc = stdvga_vram_init(v);
     if (rc < 0) {
         return rc;
     }
