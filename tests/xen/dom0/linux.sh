@@ -71,7 +71,9 @@ linux_guest_config()
     # HVM_PARAM_CALLBACK_IRQ INTx/GSI form), not the vector callback.
     [ "$mode" = pv ] && extra=" xen_no_vector_callback"
     # linux-net-*: the guest's network hook runs (tests/xen/guest/net-hook.sh)
-    case $kind in linux-net-*) extra="$extra net=1 net_mb=${NET_MB:-32}" ;; esac
+    case $kind in
+    linux-net-*) extra="$extra net=1 net_mb=$(net_mb "$kind")" ;;
+    esac
     # linux-fb: the guest's fb hook runs (tests/xen/guest/fb-hook.sh); the
     # mode is pinned, qemu's EDID would make bochs-drm prefer another
     [ "$kind" = linux-fb ] && extra="$extra fb=1 video=1024x768"

@@ -172,7 +172,7 @@ rootfs_test_files()
         echo "T_STEP=$T_STEP"
         echo "DM_EXIT_MAX_CS=$DM_EXIT_MAX_CS"
         echo "SOAK=$SOAK"
-        echo "NET_MB=${NET_MB:-32}"
+        echo "NET_MB=${NET_MB:-}"
         echo "GUEST_VCPUS=${GUEST_VCPUS:-1}"
         echo "LINUX_SCREEN=${LINUX_SCREEN:-}"
     } > "$ROOT/test/config"
