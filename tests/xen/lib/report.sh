@@ -141,6 +141,8 @@ report_table()
                "banner_xen:xl create -> boot sector banner (Xen console)" \
                "banner:xl create -> boot sector banner (read on pty)" \
                "cd_banner:xl create -> CD boot banner (pty)" \
+               "rtt_ns:guest round trip: ns per inb of COM1 scratch" \
+               "rtt_xen_ns:same, ns per inb of a port Xen emulates" \
                "poweroff:xl shutdown -F -> domain gone" \
                "destroy_xl:xl destroy duration" \
                "destroy_dm_exit:device model exit after xl destroy" \
