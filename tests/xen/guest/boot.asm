@@ -20,7 +20,10 @@
 ; to the device model and waits for the answer) with the TSC, and the TSC
 ; over 4 BIOS timer ticks (IRQ 0, 65536 / 1193182 s each) to calibrate it.
 ; Prints "RTT <loop TSC> <4-tick TSC>" (16 hex digits each); dom0 divides.
-; "RTT BAD" if a read did not return what was written.
+; "RTT BAD" if a read did not return what was written. Then as many reads
+; of PM1a_STS, which Xen emulates itself (no device model), as
+; "XRTT <loop TSC>": the part of a round trip that is not the device
+; model's.
 ;
 ; Power-off path (what an ACPI OS does, without an AML interpreter):
 ; "xl shutdown -F" / "xl trigger power" make Xen set PWRBTN_STS (bit 8) in
@@ -297,6 +300,16 @@ round_trip:
         loop    .read
         mov     si, reads
         call    tsc_since
+        rdtsc                   ; the same reads of a port Xen emulates
+        mov     [xen], eax
+        mov     [xen + 4], edx
+        mov     dx, PM1A_STS
+        mov     cx, RTT_READS
+.xen:
+        in      ax, dx
+        loop    .xen
+        mov     si, xen
+        call    tsc_since
         mov     si, msg_rtt
         call    puts
         test    bh, bh
@@ -312,6 +325,12 @@ round_trip:
         mov     si, msg_bad
         call    puts
 .out:
+        mov     si, msg_crlf
+        call    puts
+        mov     si, msg_xrtt
+        call    puts
+        mov     si, xen
+        call    putqword
         mov     si, msg_crlf
         jmp     puts
 
@@ -338,8 +357,11 @@ putqword:
 
 cal:    dq      0
 reads:  dq      0
+xen:    dq      0
 msg_rtt:
         db      "RTT ", 0
+msg_xrtt:
+        db      "XRTT ", 0
 msg_bad:
         db      "BAD", 0
 %endif
