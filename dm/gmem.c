@@ -356,6 +356,20 @@ gm_log_dirty(const struct gmem *gm)
     return gm->log_dirty;
 }
 
+unsigned int
+gm_buckets_for_ram(uint64_t ram_size)
+{
+    uint64_t n = (ram_size >> GM_BUCKET_SHIFT) + 256;
+
+    return (unsigned int)MIN(MAX(n, GM_MIN_BUCKETS), GM_MAX_BUCKETS);
+}
+
+unsigned int
+gm_capacity(const struct gmem *gm)
+{
+    return gm->nr_buckets;
+}
+
 const struct gm_stats *
 gm_stats(const struct gmem *gm)
 {

@@ -1,7 +1,8 @@
 /*
  * Guest memory through a bounded copy API over a map cache of foreign
  * mappings. The cache maps 1 MiB buckets and never holds more than
- * max_buckets of them, so hvmdm's RSS does not grow with guest RAM. An
+ * max_buckets of them, so what hvmdm maps is bounded however large the
+ * guest is (gm_buckets_for_ram: 2 GiB at most). An
  * access that touches an unpopulated or out-of-range frame fails with
  * -EFAULT and the device turns that into its hardware's error.
  */
@@ -21,6 +22,10 @@ struct gmem;
 #define GM_BUCKET_PAGES (GM_BUCKET_SIZE >> GM_PAGE_SHIFT)
 /* Default cap on mapped guest memory: 64 MiB. */
 #define GM_DEFAULT_BUCKETS 64
+/* hvmdm's cap for a domain (gm_buckets_for_ram): its RAM plus 256 MiB,
+ * at least 512 MiB and at most 2 GiB of mappings. */
+#define GM_MIN_BUCKETS     512
+#define GM_MAX_BUCKETS     2048
 
 struct gm_stats {
     uint64_t hits;
@@ -34,6 +39,16 @@ struct gm_stats {
 };
 
 struct gmem *gm_new(struct hv *hv, unsigned int max_buckets);
+/*
+ * The cap hvmdm uses for a guest of ram_size bytes: all of a small guest's
+ * RAM stays mapped, so DMA to scattered pages (a Linux request's 4 KiB
+ * pages lie all over RAM) does not evict and remap buckets each time.
+ * Foreign mappings are the guest's frames, not memory hvmdm allocates:
+ * dom0 pays their page tables (2 KiB per MiB).
+ */
+unsigned int gm_buckets_for_ram(uint64_t ram_size);
+/* The cap gm_new was given. */
+unsigned int gm_capacity(const struct gmem *gm);
 void gm_free(struct gmem *gm);
 
 int gm_read(struct gmem *gm, uint64_t gpa, void *buf, size_t len)

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "dm/config.h"
-#include "dm/gmem.h"                /* GM_DEFAULT_BUCKETS */
+#include "dm/gmem.h"                /* gm_buckets_for_ram */
 #include "dm/hv-xen.h"
 #include "dm/hv.h"
 #include "dm/ioreq.h"
@@ -390,7 +390,8 @@ machine_setup(struct app *a)
     if (!a->hv) {
         return -1;
     }
-    a->dm = dm_new(a->hv, a->cfg.ram_size, GM_DEFAULT_BUCKETS);
+    a->dm = dm_new(a->hv, a->cfg.ram_size,
+                   gm_buckets_for_ram(a->cfg.ram_size));
     a->dm->cfg = &a->cfg;
     rc = dm_loop_init(a->dm);
     if (rc < 0) {

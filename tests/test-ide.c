@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include "block/block.h" /* struct blk_stats */
 #include "dm/dev.h"
+#include "dm/gmem.h"  /* gm_buckets_for_ram */
 #include "dm/log.h"
 #include "hw/ide/ide.h"
 #include "tests/ide-util.h"
@@ -805,4 +807,56 @@ T_TEST(ide_host_write_error_is_abrt)
     t_memread(t, G_SCRATCH, sec, sizeof(sec));
     expect_sector(&d, 1, sec);
     disk_free(&d);
+}
+
+/*
+ * Linux's requests: 128 PRD entries of 4 KiB, each page in another MiB of
+ * RAM. With the cache hvmdm sizes for a 256 MiB guest the transfer is
+ * mapped in place, one block request; with a 64-bucket cache it may pin
+ * only 16 buckets and goes through the bounce buffer (two requests of
+ * 256 KiB), byte-exact both ways.
+ */
+static uint64_t
+scattered_read_ops(unsigned int buckets, const char *path)
+{
+    g_autofree char *opt = g_strdup_printf("file=%s,if=ide,index=0,"
+                                           "media=disk,format=raw", path);
+    const char *argv[] = { "-drive", opt, NULL };
+    struct t_opts o = { .argv = argv, .ram_size = 256ull << 20,
+                        .gm_buckets = buckets };
+    struct t_machine *t = t_machine_new(&o);
+    uint8_t got[4096], want[4096];
+    struct blk_stats bs;
+    unsigned int i;
+
+    ide_program(t);
+    for (i = 0; i < 128; i++) {
+        ide_prd(t, i, (i + 1) * 0x100000u + 0x3000u, 4096, i == 127);
+    }
+    ide_bm_setup(t, 0, true);
+    ide_send(t, IDE_PRI, 0, 0x25, 8, 1024, true);   /* READ DMA EXT */
+    ide_bm_start(t, 0, true);
+    t_settle(t);
+    T_EQ(t_inb(t, IDE_BM + BM_STAT), 0x04);
+    ide_bm_stop(t, 0);
+    T_EQ(t_inb(t, IDE_PRI + R_STAT), S_DRDY | S_DSC);
+    for (i = 0; i < 128; i += 31) {
+        t_memread(t, (i + 1) * 0x100000u + 0x3000u, got, sizeof(got));
+        ide_file_read(path, (8 + i * 8) * 512ull, want, sizeof(want));
+        T_ASSERT(memcmp(got, want, sizeof(want)) == 0);
+    }
+    T_ASSERT(ide_blk_stats(t->dm, 0, &bs));
+    t_machine_free(t);
+    return bs.rd_ops;
+}
+
+T_TEST(ide_dma_scattered_pages_mapped_in_place)
+{
+    char *dir = ide_tmpdir();
+    char *path = ide_make_image(dir, "scatter.img", 4 << 20, 2048);
+
+    T_EQ(scattered_read_ops(gm_buckets_for_ram(256ull << 20), path), 1);
+    T_EQ(scattered_read_ops(GM_DEFAULT_BUCKETS, path), 2);
+    g_free(path);
+    ide_rmtree(dir);
 }

@@ -27,8 +27,10 @@
 #define BM_ENTRY_SIZE       8
 #define BM_PRD_EOT          0x80000000u     /* BMIDE 1.2: end of table */
 #define BM_PRD_MAX_BYTES    0x10000u        /* 0 in the count: 64 KiB */
-/* Distinct map-cache buckets one request may pin; beyond: bounce. */
-#define BM_MAX_PINNED       16
+/* Distinct map-cache buckets one request may pin, at most a quarter of the
+ * cache (both channels together never pin half of it); beyond: bounce. A
+ * Linux request of 128 scattered 4 KiB pages needs up to 128. */
+#define BM_MAX_PINNED       128
 /* The bounce buffer, when the transfer cannot be mapped: streamed. */
 #define BM_BOUNCE_MAX       (256u * 1024)
 #define BM_STATUS_WMASK     (BM_ST_DMA0 | BM_ST_DMA1)
@@ -119,7 +121,7 @@ bm_unmap(struct bm_req *r, bool written)
 }
 
 static bool
-bm_pin_ok(uint64_t *bkt, unsigned int *nbkt, uint64_t gpa)
+bm_pin_ok(uint64_t *bkt, unsigned int *nbkt, unsigned int max, uint64_t gpa)
 {
     uint64_t b = gpa >> GM_BUCKET_SHIFT;
     unsigned int i;
@@ -129,10 +131,32 @@ bm_pin_ok(uint64_t *bkt, unsigned int *nbkt, uint64_t gpa)
             return true;
         }
     }
-    if (*nbkt == BM_MAX_PINNED) {
+    if (*nbkt == max) {
         return false;
     }
     bkt[(*nbkt)++] = b;
+    return true;
+}
+
+/* Do the pieces lie in at most max buckets? Checked before mapping any,
+ * so a transfer that will bounce maps (and evicts) nothing first. */
+static bool
+bm_buckets_fit(const struct bm_req *r, unsigned int max)
+{
+    uint64_t bkt[BM_MAX_PINNED];
+    unsigned int nbkt = 0, i;
+    uint64_t gpa;
+
+    for (i = 0; i < r->npieces; i++) {
+        uint64_t end = r->piece[i].gpa + r->piece[i].len;
+
+        for (gpa = r->piece[i].gpa; gpa < end;
+             gpa = (gpa | (GM_BUCKET_SIZE - 1)) + 1) {
+            if (!bm_pin_ok(bkt, &nbkt, max, gpa)) {
+                return false;
+            }
+        }
+    }
     return true;
 }
 
@@ -141,7 +165,12 @@ static bool
 bm_map(struct bm_req *r)
 {
     uint64_t bkt[BM_MAX_PINNED];
+    unsigned int max = MIN(BM_MAX_PINNED, gm_capacity(r->gm) / 4);
     unsigned int nbkt = 0, i;
+
+    if (!bm_buckets_fit(r, max)) {
+        return false;
+    }
 
     for (i = 0; i < r->npieces; i++) {
         uint32_t off = 0;
@@ -153,7 +182,7 @@ bm_map(struct bm_req *r)
             void *p;
 
             if (r->niov == G_N_ELEMENTS(r->iov) ||
-                !bm_pin_ok(bkt, &nbkt, gpa)) {
+                !bm_pin_ok(bkt, &nbkt, max, gpa)) {
                 bm_unmap(r, false);
                 return false;
             }
