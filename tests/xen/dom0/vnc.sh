@@ -224,6 +224,10 @@ vnc_keys_check()
 run_vnc()
 {
     dm=$1
+    # dom0's loopback is down until someone brings it up, and the device
+    # model binds its VNC socket at start-up (qemu: "Cannot assign
+    # requested address", and xl create fails)
+    ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null
     if ! boot_guest "$dm" vnc; then
         why=$(create_failure)
         for sc in $VNC_SCENARIOS; do
@@ -234,8 +238,6 @@ run_vnc()
         return
     fi
     : > "$DIR/rfb-client.log"
-    # dom0's loopback is down until someone brings it up
-    ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null
     VNC_KEY=1
     VNC_GOT=" "
     if vnc_port_check; then
