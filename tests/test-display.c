@@ -113,11 +113,13 @@ T_TEST(display_listener_gets_clipped_updates_and_rate_backs_off)
     r.l.opaque = &r;
     display_listener_add(d, &r.l);
     T_EQ(hw.active, 1);
+    T_EQ(hw.refreshes, 1);              /* drawn before the first picture */
     T_EQ(r.resizes, 1);                 /* told the size at once */
+    T_EQ(r.updates, 0);
     hw.dirty_x = 600;
     hw.dirty_w = 100;                   /* runs past the right edge */
     t_clock_step(t, DISPLAY_REFRESH_FAST_MS * 1000000ull);
-    T_EQ(hw.refreshes, 1);
+    T_EQ(hw.refreshes, 2);
     T_EQ(r.updates, 1);
     T_EQ(r.x, 600);
     T_EQ(r.w, 40);
@@ -132,6 +134,59 @@ T_TEST(display_listener_gets_clipped_updates_and_rate_backs_off)
     n = hw.refreshes;
     t_clock_step(t, 10ull * 1000 * 1000 * 1000);
     T_EQ(hw.refreshes, n);
+    display_free(d);
+    t_machine_free(t);
+}
+
+/* The guest changed mode while nobody watched: the first listener is told
+ * the current size, drawn before it is told, not the last one rendered. */
+static void
+mode_refresh(void *opaque, struct display *d)
+{
+    struct fake_hw *hw = opaque;
+
+    hw->refreshes++;
+    if (display_width(d) != 720) {
+        T_EQ(display_resize(d, 720, 400), 0);
+    }
+}
+
+static const struct display_hw_ops mode_hw_ops = {
+    .refresh = mode_refresh,
+    .active = fake_active,
+};
+
+static void
+size_resize(struct display_listener *l, struct display *d)
+{
+    struct rec *r = l->opaque;
+
+    r->resizes++;
+    r->w = display_width(d);
+    r->h = display_height(d);
+}
+
+static const struct display_listener_ops size_ops = {
+    .resize = size_resize,
+    .update = rec_update,
+};
+
+T_TEST(display_first_listener_sees_the_current_mode)
+{
+    struct t_machine *t = display_machine();
+    struct fake_hw hw = { 0 };
+    struct display *d = display_new(t->dm, &mode_hw_ops, &hw);
+    struct rec r = { .l = { .ops = &size_ops } };
+
+    r.l.opaque = &r;
+    T_EQ(display_width(d), 640);        /* what was rendered last */
+    display_listener_add(d, &r.l);
+    T_EQ(hw.refreshes, 1);
+    T_EQ(r.resizes, 1);                 /* once, with the new size */
+    T_EQ(r.w, 720);
+    T_EQ(r.h, 400);
+    T_EQ(r.updates, 0);
+    display_listener_remove(d, &r.l);
     display_free(d);
     t_machine_free(t);
 }

@@ -202,11 +202,18 @@ display_listener_add(struct display *d, struct display_listener *l)
     l->next = d->listeners;
     d->listeners = l;
     if (first) {
-        d->resized = false;             /* nobody else to tell */
-        pixman_region32_clear(&d->dirty);   /* resize() below sends all */
         if (d->ops && d->ops->active) {
             d->ops->active(d->opaque, true);
         }
+        /* Nothing rendered while nobody watched: draw the guest's screen
+         * now, so the first picture is not a stale one (a VNC client took
+         * an old mode's frame until the first timer refresh). */
+        if (d->ops && d->ops->refresh) {
+            d->refreshes++;
+            d->ops->refresh(d->opaque, d);
+        }
+        d->resized = false;             /* nobody else to tell */
+        pixman_region32_clear(&d->dirty);   /* resize() below sends all */
         d->interval_ms = DISPLAY_REFRESH_FAST_MS;
         display_arm(d);
     }
