@@ -163,48 +163,7 @@ draw_text:
         pop     es
         ret
 
-uart_init:
-        mov     dx, COM1 + 3
-        mov     al, 0x80
-        out     dx, al
-        mov     dx, COM1
-        mov     al, 1                   ; 115200 baud
-        out     dx, al
-        inc     dx
-        xor     al, al
-        out     dx, al
-        mov     dx, COM1 + 3
-        mov     al, 0x03
-        out     dx, al
-        mov     dx, COM1 + 2
-        mov     al, 0x07
-        out     dx, al
-        mov     dx, COM1 + 4
-        mov     al, 0x03
-        out     dx, al
-        ret
-
-; Print the NUL-terminated string at SI to COM1 and port 0xE9.
-puts:
-        lodsb
-        test    al, al
-        jz      .done
-        mov     ah, al
-        mov     cx, 1000
-        mov     dx, COM1 + 5
-.wait:
-        in      al, dx
-        test    al, 0x20
-        jnz     .send
-        loop    .wait
-.send:
-        mov     al, ah
-        mov     dx, COM1
-        out     dx, al
-        out     DEBUG_PORT, al
-        jmp     puts
-.done:
-        ret
+%include "com1.inc"
 
 title           db " HVMDM VNC TEST: the text screen of a boot program ", 0
 msg_banner      db "VNC BANNER", 13, 10, 0

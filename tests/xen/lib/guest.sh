@@ -78,7 +78,8 @@ guest_build()
 guest_build_vga()
 {
     mkdir -p "$1/vga-iso"
-    nasm -f bin -o "$1/vga-iso/boot.bin" "$XEN_TESTS/guest/vga.asm" ||
+    nasm -f bin -i "$XEN_TESTS/guest/" -o "$1/vga-iso/boot.bin" \
+        "$XEN_TESTS/guest/vga.asm" ||
         return 1
     xorriso -as mkisofs -quiet -o "$1/vga.iso" -V HVMDM_VGA \
         -b boot.bin -no-emul-boot -boot-load-size 4 "$1/vga-iso" \
@@ -89,7 +90,8 @@ guest_build_vga()
 guest_build_vnc()
 {
     mkdir -p "$1/vnc-iso"
-    nasm -f bin -o "$1/vnc-iso/boot.bin" "$XEN_TESTS/guest/vnc.asm" ||
+    nasm -f bin -i "$XEN_TESTS/guest/" -o "$1/vnc-iso/boot.bin" \
+        "$XEN_TESTS/guest/vnc.asm" ||
         return 1
     xorriso -as mkisofs -quiet -o "$1/vnc.iso" -V HVMDM_VNC \
         -b boot.bin -no-emul-boot -boot-load-size 4 "$1/vnc-iso" \
