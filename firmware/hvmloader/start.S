@@ -5,10 +5,8 @@
  */
 #define TRAMPOLINE 0x3000       /* the real-mode hop, copied below 1 MiB */
 
-    .section .text.start, "ax"
-    .code32
-    .globl _start
-_start:
+/* Our GDT's flat code (0x08) and data (0x10) descriptors, loaded. */
+.macro flat_segments
     cli
     cld
     lgdt gdt_desc
@@ -19,6 +17,13 @@ _start:
     movl %eax, %ss
     movl %eax, %fs
     movl %eax, %gs
+.endm
+
+    .section .text.start, "ax"
+    .code32
+    .globl _start
+_start:
+    flat_segments
     movl $stack_top, %esp
     pushl %ebx
     call main
@@ -29,16 +34,7 @@ _start:
  * its stack in ESP: our descriptors, then ap_main (which never returns). */
     .globl ap_entry
 ap_entry:
-    cli
-    cld
-    lgdt gdt_desc
-    ljmp $0x08, $1f
-1:  movl $0x10, %eax
-    movl %eax, %ds
-    movl %eax, %es
-    movl %eax, %ss
-    movl %eax, %fs
-    movl %eax, %gs
+    flat_segments
     call ap_main
 2:  hlt
     jmp 2b
