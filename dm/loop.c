@@ -188,6 +188,28 @@ fd_watch_free(gpointer data)
     g_free(w);
 }
 
+/*
+ * GLib blocks a source while it is dispatched, unless it may recurse, so
+ * that a nested loop does not run it again; for an fd source that means
+ * taking its fd out of the poll set and putting it back, each time waking
+ * the context's eventfd (two writes and a read per dispatch, and the poll
+ * array rebuilt). hvmdm runs no nested loop from a callback, so the watch
+ * may "recurse": the fd stays in the set and a dispatch costs no syscall.
+ */
+static unsigned int
+fd_watch_attach(struct dm_fd_watch *w)
+{
+    GSource *src = g_unix_fd_source_new(w->fd, G_IO_IN);
+    unsigned int id;
+
+    g_source_set_callback(src, (GSourceFunc)(void (*)(void))fd_watch_cb, w,
+                          fd_watch_free);
+    g_source_set_can_recurse(src, TRUE);
+    id = g_source_attach(src, NULL);
+    g_source_unref(src);
+    return id;
+}
+
 unsigned int
 dm_loop_watch_fd(struct dm *dm, int fd, dm_fd_cb *cb, void *opaque)
 {
@@ -198,8 +220,7 @@ dm_loop_watch_fd(struct dm *dm, int fd, dm_fd_cb *cb, void *opaque)
     w->cb = cb;
     w->opaque = opaque;
     dm->loop->watches = g_list_prepend(dm->loop->watches, w);
-    return g_unix_fd_add_full(G_PRIORITY_DEFAULT, fd, G_IO_IN, fd_watch_cb,
-                              w, fd_watch_free);
+    return fd_watch_attach(w);
 }
 
 void
