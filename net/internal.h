@@ -40,6 +40,7 @@ struct net_backend {
     int fd;                     /* datagram fd read by net_fd_readable */
     unsigned int watch;         /* GLib source id while watching fd */
     bool vnet_hdr;              /* fd frames carry a struct net_vnet_hdr */
+    bool socket;                /* fd is a socket: recv, not read */
     bool attached;
     bool paused;                /* stopped reading: the NIC had no room */
     net_can_receive_fn *can_rx;

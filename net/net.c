@@ -140,7 +140,8 @@ net_fd_readable(void *opaque)
             net_fd_pause(nb);
             return;
         }
-        n = read(nb->fd, nb->rx_buf, NET_MAX_FRAME + hdr);
+        n = nb->socket ? recv(nb->fd, nb->rx_buf, NET_MAX_FRAME + hdr, 0)
+                       : read(nb->fd, nb->rx_buf, NET_MAX_FRAME + hdr);
         if (n < 0) {
             return;             /* EAGAIN, or an error the next wake sees */
         }
@@ -226,10 +227,12 @@ net_socket_open(struct net_backend *nb, struct net_opts *o, char *err,
     /* Frames carry a struct net_vnet_hdr both ways, as on a tap. */
     nb->vnet_hdr = vh && strcmp(vh, "on") == 0;
     nb->fd = (int)v;
+    nb->socket = true;
     return 0;
 }
 
-/* send/sendmsg, not writev: a socket's own calls skip the file layer. */
+/* send/sendmsg, not writev (and recv, not read, in net_fd_readable): a
+ * socket's own calls skip the file layer. */
 static int
 net_socket_send(struct net_backend *nb, const struct iovec *iov, int iovcnt)
 {
