@@ -109,6 +109,8 @@ vbe_mode(struct t_machine *t, uint16_t w, uint16_t h, uint16_t bpp)
     }
     t_pcicfg_write(t, bdf, 0x10, LFB_BASE, 4);
     t_pcicfg_write(t, bdf, 0x04, 0x0003, 2);
+    (void)t_inb(t, 0x3da);                  /* display on: PAS, as the */
+    t_outb(t, 0x3c0, 0x20);                 /* BIOS and bochs-drm do */
     dispi(t, 4, 0);
     dispi(t, 3, bpp);
     dispi(t, 1, w);
@@ -135,6 +137,11 @@ bench_frame(unsigned int rounds, uint16_t bpp)
     vbe_mode(t, 1920, 1080, bpp);
     display_listener_add(d, &c.l);
     display_refresh(d);
+    if (display_width(d) != 1920 || display_height(d) != 1080) {
+        fprintf(stderr, "bench vga: the 1920x1080 mode did not show "
+                "(%dx%d)\n", display_width(d), display_height(d));
+        exit(1);
+    }
     c.bytes = 0;
     for (i = 0; i < rounds; i++) {
         t_memset(t, LFB_BASE, (int)(i & 0xff), bytes);

@@ -602,6 +602,67 @@ T_TEST(vga_mode4_cga)
     t_machine_free(t);
 }
 
+static void
+text_compare(struct t_machine *t, struct display *d, const uint8_t *font,
+             const uint8_t (*dac)[3], const uint16_t *cells)
+{
+    bool blink_on = (t_clock_ns(t) / 533333334ull) & 1;
+    unsigned int x, y;
+
+    T_EQ(display_width(d), 720);
+    T_EQ(display_height(d), 400);
+    for (y = 0; y < 400; y++) {
+        for (x = 0; x < 720; x++) {
+            uint32_t want = text_ref(font, dac, cells, x, y, blink_on);
+
+            if (pixel(d, (int)x, (int)y) != want) {
+                t_fail(__FILE__, __LINE__, "(%u,%u): 0x%06x != 0x%06x", x,
+                       y, pixel(d, (int)x, (int)y), want);
+            }
+        }
+    }
+}
+
+/*
+ * IBM VGA Attribute Address Register bit 5 (PAS): a palette load with it
+ * clear (as the BIOS does) takes the palette from the display, which is
+ * black at its size until PAS is set again; VRAM is not touched.
+ */
+T_TEST(vga_pas_clear_blanks_text)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    g_autofree uint8_t *font = g_malloc(256 * 16);
+    uint8_t dac[64][3];
+    uint16_t cells[80 * 25];
+    unsigned int x, y;
+
+    text_setup(t, font, dac, cells);
+    crtc(t, 0x0a, 0x20);                /* cursor off for the compare */
+    display_refresh(d);
+    text_compare(t, d, font, dac, cells);
+    (void)t_inb(t, 0x3da);
+    t_outb(t, 0x3c0, 0x01);             /* AR01, PAS clear */
+    t_outb(t, 0x3c0, mode3.ar[1]);
+    T_EQ(t_inb(t, 0x3c0), 0x01);
+    display_refresh(d);
+    T_EQ(display_width(d), 720);
+    T_EQ(display_height(d), 400);
+    for (y = 0; y < 400; y++) {
+        for (x = 0; x < 720; x++) {
+            if (pixel(d, (int)x, (int)y)) {
+                t_fail(__FILE__, __LINE__, "(%u,%u) is 0x%06x while PAS is "
+                       "clear", x, y, pixel(d, (int)x, (int)y));
+            }
+        }
+    }
+    T_EQ(t_readb(t, 0xb8000 + 2), (uint8_t)cells[1]);
+    t_outb(t, 0x3c0, 0x20);
+    display_refresh(d);
+    text_compare(t, d, font, dac, cells);
+    t_machine_free(t);
+}
+
 struct cell_rec {
     struct display_listener l;
     int updates, x, y, w, h;

@@ -91,6 +91,20 @@ dispi_mmio_out(struct t_machine *t, uint16_t index, uint16_t val)
     t_writew(t, MMIO_BASE + 0x500 + 2u * index, val);
 }
 
+/* Display on (IBM VGA attribute address PAS), as bochs-drm's unblank:
+ * input status 1 resets the flip-flop, then 0x20 to 0x3C0. */
+static void
+vga_unblank(struct t_machine *t, bool mmio)
+{
+    if (mmio) {
+        (void)t_readb(t, MMIO_BASE + 0x400 + 0x1a);
+        t_writeb(t, MMIO_BASE + 0x400, 0x20);
+    } else {
+        (void)t_inb(t, 0x3da);
+        t_outb(t, 0x3c0, 0x20);
+    }
+}
+
 /* The sequence SeaBIOS's bochsvga.c and Linux bochs-drm use. */
 static void
 vbe_set_mode(struct t_machine *t, bool mmio, uint16_t w, uint16_t h,
@@ -99,6 +113,7 @@ vbe_set_mode(struct t_machine *t, bool mmio, uint16_t w, uint16_t h,
     void (*out)(struct t_machine *, uint16_t, uint16_t) =
         mmio ? dispi_mmio_out : dispi_out;
 
+    vga_unblank(t, mmio);
     out(t, ENABLE, 0);
     out(t, BPP, bpp);
     out(t, XRES, w);
@@ -283,8 +298,6 @@ T_TEST(vga_bochs_drm_setbase_through_bar2)
     T_EQ(t_readl(t, MMIO_BASE + 0x604), 0x1e1e1e1e);    /* little end. */
     T_EQ(t_readl(t, MMIO_BASE + 0x000), 0);             /* no EDID */
     T_EQ(t_readw(t, MMIO_BASE + 0x500 + 2 * ID), 0xb0c5);
-    (void)t_readb(t, MMIO_BASE + 0x400 + 0x1a);         /* 0x3DA */
-    t_writeb(t, MMIO_BASE + 0x400, 0x20);               /* 0x3C0: PAS */
     vbe_set_mode(t, true, 1024, 768, 32, 0);
     dispi_mmio_out(t, VIRT_W, (uint16_t)(pitch / 4));
     dispi_mmio_out(t, XOFF, (uint16_t)(fb % pitch / 4));
@@ -296,6 +309,57 @@ T_TEST(vga_bochs_drm_setbase_through_bar2)
     T_EQ(display_height(d), 768);
     T_EQ(pixel(d, 7, 5), 0xabcdef);
     T_EQ(pixel(d, 0, 0), 0);
+    display_listener_remove(d, &r.l);
+    t_machine_free(t);
+}
+
+/* Linux bochs-drm's bochs_hw_blank through BAR2: colour misc output, the
+ * attribute flip-flop reset by input status 1, then the index with or
+ * without PAS. */
+static void
+bochs_blank(struct t_machine *t, bool blank)
+{
+    t_writeb(t, MMIO_BASE + 0x400 + 0x02, 0x01);        /* 0x3C2 */
+    (void)t_readb(t, MMIO_BASE + 0x400 + 0x1a);         /* 0x3DA */
+    t_writeb(t, MMIO_BASE + 0x400, blank ? 0x00 : 0x20);
+}
+
+/*
+ * IBM VGA Attribute Address Register bit 5 (PAS) clear blanks a DISPI
+ * mode as well (as QEMU's std VGA does): black at the mode's size, VRAM
+ * (the wrapped surface) untouched, guest drawing kept for the unblank.
+ */
+T_TEST(vga_pas_clear_blanks_vbe)
+{
+    struct t_machine *t = vga_machine("VGA,vgamem_mb=16");
+    struct display *d = display_get(t->dm);
+    struct rec r = { .l = { .ops = &rec_ops } };
+    uint32_t px = 0x00a1b2c3, px2 = 0x00102030, got = 0;
+
+    r.l.opaque = &r;
+    vga_place_bars(t, vga_bdf(t));
+    vbe_set_mode(t, true, 640, 480, 32, 0);
+    t_memwrite(t, LFB_BASE + (20 * 640 + 10) * 4, &px, 4);
+    display_listener_add(d, &r.l);
+    display_refresh(d);
+    T_EQ(pixel(d, 10, 20), px);
+    bochs_blank(t, true);
+    rec_clear(&r);
+    display_refresh(d);
+    T_EQ(display_width(d), 640);
+    T_EQ(display_height(d), 480);
+    T_EQ(pixel(d, 10, 20), 0);
+    T_ASSERT(r.resizes + r.updates > 0);
+    t_memread(t, LFB_BASE + (20 * 640 + 10) * 4, &got, 4);
+    T_EQ(got, px);
+    t_memwrite(t, LFB_BASE + (40 * 640 + 30) * 4, &px2, 4);
+    display_refresh(d);
+    T_EQ(pixel(d, 30, 40), 0);
+    bochs_blank(t, false);
+    display_refresh(d);
+    T_EQ(display_width(d), 640);
+    T_EQ(pixel(d, 10, 20), px);
+    T_EQ(pixel(d, 30, 40), px2);
     display_listener_remove(d, &r.l);
     t_machine_free(t);
 }

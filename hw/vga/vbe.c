@@ -165,7 +165,6 @@ vbe_enable(struct vga *s, uint16_t val)
         s->r.sr[VGA_SR_MAP_MASK] = 0x0f;
     }
     s->r.ar[VGA_AR_MODE] |= 0x01;
-    s->r.ar_index |= VGA_AR_PAS;
 }
 
 void

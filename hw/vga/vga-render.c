@@ -122,14 +122,21 @@ vga_update_palette(struct vga *s)
     }
 }
 
+/*
+ * IBM VGA "Attribute Address Register" bit 5 (PAS): 0 gives the host the
+ * palette and takes it from the display, which goes blank (black, at the
+ * size it had); this holds in the DISPI modes too, whose pixels pass the
+ * same attribute controller stage (QEMU's std VGA blanks them as well;
+ * bochs-drm sets PAS to unblank and clears it to blank).
+ */
 static enum vga_kind
 vga_kind(const struct vga *s)
 {
-    if (vbe_enabled(s)) {
-        return KIND_VBE;
-    }
     if (!(s->r.ar_index & VGA_AR_PAS)) {
         return KIND_BLANK;
+    }
+    if (vbe_enabled(s)) {
+        return KIND_VBE;
     }
     return (s->r.gr[VGA_GR_MISC] & 1) ? KIND_GRAPHIC : KIND_TEXT;
 }
