@@ -79,6 +79,18 @@ static const struct vga_mode_regs mode4 = {
     { 0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0x0f, 0x00, 0xff },
 };
 
+/* Mode 6: CGA 640x200 in two colours, even rows at B8000, odd at BA000,
+ * one bit per pixel in plane 0. */
+static const struct vga_mode_regs mode6 = {
+    0x63, { 0x01, 0x01, 0x00, 0x06 },
+    { 0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0xbf, 0x1f, 0x00, 0xc1, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x28, 0x00, 0x96, 0xb9, 0xc2,
+      0xff },
+    { 0x00, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17,
+      0x17, 0x17, 0x17, 0x17, 0x01, 0x00, 0x01, 0x00, 0x00 },
+    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0d, 0x0f, 0xff },
+};
+
 static struct t_machine *
 vga_machine(void)
 {
@@ -660,6 +672,48 @@ T_TEST(vga_pas_clear_blanks_text)
     t_outb(t, 0x3c0, 0x20);
     display_refresh(d);
     text_compare(t, d, font, dac, cells);
+    t_machine_free(t);
+}
+
+/*
+ * Mode 6: bit 7 of each byte is the leftmost pixel; 200 rows, each shown
+ * twice (CR09 double scan) with the row scan counter picking the bank
+ * (CR17 bit 0 clear), so all 200 rows appear once, in order.
+ */
+T_TEST(vga_mode6_cga_2colour)
+{
+    struct t_machine *t = vga_machine();
+    struct display *d = display_get(t->dm);
+    uint8_t mem[0x4000] = { 0 };
+    unsigned int i, x, y;
+
+    set_mode(t, &mode6);
+    dac_set(t, 0x00, 0x01, 0x02, 0x03);         /* 07 08 0f */
+    dac_set(t, 0x17, 0x3f, 0x2a, 0x15);         /* 6-bit: ff a8 57 */
+    for (y = 0; y < 200; y++) {
+        for (x = 0; x < 640; x++) {
+            uint32_t b = (y & 1) * 0x2000 + (y / 2) * 80 + x / 8;
+
+            if ((x * 7 + y * 3) % 5 < 2) {
+                mem[b] |= (uint8_t)(0x80 >> (x % 8));
+            }
+        }
+    }
+    for (i = 0; i < sizeof(mem); i++) {
+        buf_write(t, 0xb8000 + i, mem[i]);
+    }
+    t_buf_kick(t);
+    display_refresh(d);
+    T_EQ(display_width(d), 640);
+    T_EQ(display_height(d), 400);
+    for (y = 0; y < 200; y++) {
+        for (x = 0; x < 640; x++) {
+            uint32_t want = (x * 7 + y * 3) % 5 < 2 ? 0xffa857 : 0x07080f;
+
+            T_EQ(pixel(d, (int)x, (int)(2 * y)), want);
+            T_EQ(pixel(d, (int)x, (int)(2 * y + 1)), want);
+        }
+    }
     t_machine_free(t);
 }
 

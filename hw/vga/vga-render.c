@@ -524,7 +524,10 @@ vga_gfx_geometry(const struct vga *s, struct vga_gfx *g)
     g->width = (cr[VGA_CR_H_DISP_END] + 1u) * 8;
     g->height = (cr[VGA_CR_V_DISP_END] | ((cr[VGA_CR_OVERFLOW] & 0x02) << 7) |
                  ((cr[VGA_CR_OVERFLOW] & 0x40) << 3)) + 1u;
-    g->multi_scan = g->shift == 1 ? dbl
+    /* CR17 bit 0 clear (CGA interleave, modes 4-6): the row scan counter
+     * picks the 8 KiB bank (vga_cga_addr), so each step of it is one
+     * memory row and only the double scan repeats lines. */
+    g->multi_scan = !(cr[VGA_CR_MODE] & 1) ? dbl
                   : (((cr[VGA_CR_MAX_SCAN] & 0x1fu) + 1) << dbl) - 1;
     g->wide = g->shift < 2 && (s->r.sr[VGA_SR_CLOCK] & 0x08);
     g->words = g->shift >= 2 ? g->width / 8 : g->width / 8;
