@@ -53,6 +53,12 @@ bool qmp_arg_bool(struct qmp_req *r, const char *name, bool dflt);
 int64_t qmp_arg_int(struct qmp_req *r, const char *name, int64_t dflt);
 bool qmp_arg_has(struct qmp_req *r, const char *name);
 
+/*
+ * The oldest fd the client sent with SCM_RIGHTS and no command has taken
+ * yet (getfd, add-fd), now the caller's to keep or close; -1 if none.
+ */
+int qmp_req_take_fd(struct qmp_req *r);
+
 /* Fail the request with a QMP error class ("GenericError", ...). */
 void qmp_fail(struct qmp_req *r, const char *class, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);

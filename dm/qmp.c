@@ -583,6 +583,12 @@ qmp_req_qmp(const struct qmp_req *r)
     return r->q;
 }
 
+int
+qmp_req_take_fd(struct qmp_req *r)
+{
+    return qmp_conn_take_fd(r->conn);
+}
+
 static const struct qmp_cmd *
 qmp_lookup(struct qmp_req *r, const char *name)
 {

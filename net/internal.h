@@ -57,6 +57,10 @@ const char *net_opt(struct net_opts *o, const char *key);
 void net_fd_set_rx(struct net_backend *nb, bool on);
 int net_fd_send(struct net_backend *nb, const struct iovec *iov, int iovcnt);
 
+/* nb->fd is open (at start or handed over later): non-blocking, a
+ * receive buffer, and reading if the NIC is attached. */
+void net_fd_ready(struct net_backend *nb);
+
 /* A frame from a backend that cannot hold it back (slirp): deliver or drop. */
 void net_deliver(struct net_backend *nb, const uint8_t *frame, size_t len);
 

@@ -163,6 +163,9 @@ net_fd_set_rx(struct net_backend *nb, bool on)
         return;
     }
     nb->paused = false;
+    if (nb->fd < 0) {
+        return;                 /* a tap still waiting for its fd */
+    }
     if (!nb->watch) {
         nb->watch = dm_loop_watch_fd(nb->dm, nb->fd, net_fd_readable, nb);
     }
@@ -175,6 +178,9 @@ net_fd_send(struct net_backend *nb, const struct iovec *iov, int iovcnt)
 {
     ssize_t n;
 
+    if (nb->fd < 0) {
+        return -ENOTCONN;       /* no cable yet: dropped and counted */
+    }
     do {
         n = writev(nb->fd, iov, iovcnt);
     } while (n < 0 && errno == EINTR);
@@ -265,6 +271,18 @@ static const struct net_backend_ops net_socket_ops = {
 
 /* ---- the interface ---------------------------------------------------- */
 
+void
+net_fd_ready(struct net_backend *nb)
+{
+    fcntl(nb->fd, F_SETFL, fcntl(nb->fd, F_GETFL) | O_NONBLOCK);
+    if (!nb->rx_buf) {
+        nb->rx_buf = g_malloc(NET_MAX_FRAME + sizeof(struct net_vnet_hdr));
+    }
+    if (nb->attached && nb->ops->set_rx) {
+        nb->ops->set_rx(nb, true);
+    }
+}
+
 static const struct net_backend_ops *const net_backends[] = {
     &net_tap_ops,
     &net_socket_ops,
@@ -318,8 +336,7 @@ net_backend_open(struct dm *dm, const struct dm_netdev_cfg *cfg, char *err,
     }
     net_opts_free(&o);
     if (nb->fd >= 0) {
-        fcntl(nb->fd, F_SETFL, fcntl(nb->fd, F_GETFL) | O_NONBLOCK);
-        nb->rx_buf = g_malloc(NET_MAX_FRAME + sizeof(struct net_vnet_hdr));
+        net_fd_ready(nb);
     }
     return nb;
 

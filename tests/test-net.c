@@ -10,13 +10,21 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <inttypes.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "config.h"       /* CONFIG_SLIRP */
 #include "dm/loop.h"       /* dm_loop_iterate, dm_loop_stats */
+#include "dm/machine.h"    /* struct dm */
+#include "dm/qmp.h"
 #include "net/csum.h"
+/* <sys/ioctl.h> brings termios's CTRL(); here CTRL is the e1000's. */
+#undef CTRL
 #include "tests/e1000-util.h"
 
 #define GUEST_IP "\x0a\x09\x00\x02"     /* 10.9.0.2 */
@@ -72,17 +80,29 @@ got_arp_reply(struct nic *n, unsigned int count, const char *from_ip,
     return false;
 }
 
+/* The e1000 on netdev, and up to 4 more arguments (a QMP monitor). */
 static void
-nic_open_with(struct nic *n, const char *netdev)
+nic_open_extra(struct nic *n, const char *netdev, const char *const *extra)
 {
-    const char *argv[] = { "-device", "e1000,id=nic0,netdev=n0,"
-                           "mac=00:16:3e:12:34:56", "-netdev", netdev, NULL };
+    const char *argv[9] = { "-device", "e1000,id=nic0,netdev=n0,"
+                            "mac=00:16:3e:12:34:56", "-netdev", netdev };
     struct t_opts o = { .argv = argv };
+    unsigned int i;
 
+    for (i = 0; extra && extra[i]; i++) {
+        T_ASSERT(i < 4);
+        argv[4 + i] = extra[i];
+    }
     memset(n, 0, sizeof(*n));
     n->peer = -1;
     n->t = t_machine_new(&o);
     nic_program_pci(n->t);
+}
+
+static void
+nic_open_with(struct nic *n, const char *netdev)
+{
+    nic_open_extra(n, netdev, NULL);
 }
 
 static void
@@ -199,40 +219,246 @@ T_TEST(net_csum_matches_rfc1071_words)
     }
 }
 
-T_TEST(net_tap_arp_in_namespace)
+/* Root in a fresh network namespace with /dev/net/tun, or say why not. */
+static bool
+tap_namespace(void)
 {
-    uint8_t f[64], mac[6];
-    struct nic n;
-    unsigned int i;
-
     if (geteuid() != 0) {
         printf("skip: the tap test needs root (CAP_NET_ADMIN) for its "
                "network namespace\n");
-        return;
+        return false;
     }
     if (unshare(CLONE_NEWNET) < 0 || access("/dev/net/tun", R_OK) < 0) {
         printf("skip: no network namespace or /dev/net/tun here (%s)\n",
                strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* A tap made here, as a toolstack would before handing it over. */
+static int
+tap_create(const char *ifname)
+{
+    struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+    T_ASSERT(fd >= 0);
+    g_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+    T_EQ(ioctl(fd, TUNSETIFF, &ifr), 0);
+    return fd;
+}
+
+/*
+ * Give ifname 10.9.0.1/24: the guest asks for 10.9.0.1 through the e1000
+ * and the kernel's ARP reply comes back through the tap, each frame with
+ * its virtio_net_hdr. The peer's MAC in mac.
+ */
+static void
+tap_arp_exchange(struct nic *n, const char *ifname, uint8_t mac[6])
+{
+    g_autofree char *up = g_strdup_printf("ip link set lo up && ip addr "
+                                          "add 10.9.0.1/24 dev %s && ip "
+                                          "link set %s up", ifname, ifname);
+    g_autofree char *neigh = g_strdup_printf("ip neigh show dev %s | grep "
+                                             "-q 00:16:3e:12:34:56", ifname);
+    uint8_t f[64];
+    unsigned int i;
+
+    sh(up);
+    nic_rings(n, 8, 32, RCTL_EN | RCTL_SECRC | RCTL_BAM);
+    for (i = 0; i < 3; i++) {
+        arp_request(f, GUEST_IP, HOST_IP);
+        nic_send_legacy(n, f, 60);
+        if (wait_rx(n, 0)) {
+            break;
+        }
+    }
+    T_ASSERT(nic_rxd(n, 0).status & 1);
+    T_ASSERT(got_arp_reply(n, 8, HOST_IP, mac));
+    sh(neigh);
+    T_EQ(nic_rd(n, GPTC), i + 1);
+}
+
+T_TEST(net_tap_arp_in_namespace)
+{
+    uint8_t mac[6];
+    struct nic n;
+
+    if (!tap_namespace()) {
         return;
     }
     nic_open_with(&n, "type=tap,id=n0,ifname=hvmdmt0,script=no,"
                   "downscript=no,br=xenbr0");
-    sh("ip link set lo up && ip addr add 10.9.0.1/24 dev hvmdmt0 && "
-       "ip link set hvmdmt0 up");
-    nic_rings(&n, 8, 32, RCTL_EN | RCTL_SECRC | RCTL_BAM);
-    for (i = 0; i < 3; i++) {
-        arp_request(f, GUEST_IP, HOST_IP);
-        nic_send_legacy(&n, f, 60);
-        if (wait_rx(&n, 0)) {
-            break;
-        }
-    }
-    T_ASSERT(nic_rxd(&n, 0).status & 1);
-    T_ASSERT(got_arp_reply(&n, 8, HOST_IP, mac));
-    sh("ip neigh show dev hvmdmt0 | grep -q 00:16:3e:12:34:56");
-    T_EQ(nic_rd(&n, GPTC), i + 1);
+    tap_arp_exchange(&n, "hvmdmt0", mac);
     tap_tso_reaches_kernel_whole(&n, mac);
     t_machine_free(n.t);
+}
+
+/* -netdev tap,fd=N: a tap fd inherited from the process that started us
+ * (the toolstack opened it); hvmdm owns it from then on. */
+T_TEST(net_tap_inherited_fd)
+{
+    char netdev[64];
+    uint8_t mac[6];
+    struct nic n;
+    int fd;
+
+    if (!tap_namespace()) {
+        return;
+    }
+    fd = tap_create("hvmdmt0");
+    snprintf(netdev, sizeof(netdev), "type=tap,id=n0,fd=%d", fd);
+    nic_open_with(&n, netdev);
+    tap_arp_exchange(&n, "hvmdmt0", mac);
+    tap_tso_reaches_kernel_whole(&n, mac);
+    t_machine_free(n.t);
+    T_ASSERT(fcntl(fd, F_GETFD) < 0);   /* closed with the machine */
+}
+
+/* ---- a QMP client, for getfd ------------------------------------------ */
+
+/* One line from the monitor, the machine's loop running meanwhile. */
+static char *
+qmp_line(struct nic *n, int c)
+{
+    GString *b = g_string_new(NULL);
+    unsigned int k;
+    char ch;
+
+    for (k = 0; k < 200000; k++) {
+        ssize_t got = recv(c, &ch, 1, MSG_DONTWAIT);
+
+        if (got == 1 && ch == '\n') {
+            return g_string_free(b, FALSE);
+        }
+        if (got == 1) {
+            g_string_append_c(b, ch);
+            continue;
+        }
+        T_ASSERT(got < 0 && errno == EAGAIN);
+        dm_loop_iterate(n->t->dm, 0);
+        g_usleep(50);
+    }
+    t_fail(__FILE__, __LINE__, "no reply from the monitor: '%s'", b->str);
+    return NULL;
+}
+
+/* Send a request (with fd in SCM_RIGHTS if fd >= 0); its reply. */
+static char *
+qmp_call(struct nic *n, int c, const char *req, int fd)
+{
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    struct iovec iov = { .iov_base = (void *)req, .iov_len = strlen(req) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+    if (fd >= 0) {
+        struct cmsghdr *cm;
+
+        msg.msg_control = ctl.space;
+        msg.msg_controllen = sizeof(ctl.space);
+        cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    }
+    T_EQ(sendmsg(c, &msg, MSG_NOSIGNAL), (ssize_t)strlen(req));
+    return qmp_line(n, c);
+}
+
+static int
+qmp_client(struct nic *n, const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    T_ASSERT(c >= 0);
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    T_EQ(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    g_free(qmp_line(n, c));                     /* the greeting */
+    g_free(qmp_call(n, c, "{\"execute\":\"qmp_capabilities\"}\n", -1));
+    return c;
+}
+
+/* getfd of name with fd; the reply must contain want. */
+static void
+getfd_expect(struct nic *n, int c, const char *name, int fd,
+             const char *want)
+{
+    g_autofree char *req = g_strdup_printf("{\"execute\":\"getfd\","
+                                           "\"arguments\":{\"fdname\":"
+                                           "\"%s\"}}\n", name);
+    g_autofree char *r = qmp_call(n, c, req, fd);
+
+    if (!strstr(r, want)) {
+        t_fail(__FILE__, __LINE__, "getfd %s: '%s', expected '%s'", name, r,
+               want);
+    }
+}
+
+static unsigned int
+open_fds(void)
+{
+    GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+    unsigned int k = 0;
+
+    T_ASSERT(d);
+    while (g_dir_read_name(d)) {
+        k++;
+    }
+    g_dir_close(d);
+    return k;
+}
+
+/*
+ * -netdev tap,fd=NAME waits for QMP getfd with that name: an fd that is
+ * not a tap, a missing fd, a name nobody waits for are refused (and the
+ * fd closed); a tap is adopted and carries the guest's frames; the same
+ * name again is refused, the netdev has its tap.
+ */
+T_TEST(net_tap_fd_from_qmp_getfd)
+{
+    g_autofree char *dir = g_dir_make_tmp("hvmdm-net-XXXXXX", NULL);
+    g_autofree char *sock = g_strdup_printf("%s/qmp", dir);
+    g_autofree char *chardev = g_strdup_printf("socket,id=m0,path=%s,"
+                                               "server=on,wait=off", sock);
+    const char *extra[] = { "-chardev", chardev, "-mon",
+                            "chardev=m0,mode=control", NULL };
+    struct qmp *q;
+    struct nic n;
+    char err[256];
+    unsigned int nfds;
+    uint8_t mac[6];
+    int c, p[2], fd;
+
+    nic_open_extra(&n, "type=tap,id=n0,fd=tapfd", extra);
+    q = qmp_start_all(n.t->dm, n.t->dm->cfg, err, sizeof(err));
+    T_ASSERT(q);
+    c = qmp_client(&n, sock);
+    T_EQ(pipe(p), 0);
+    nfds = open_fds();
+    getfd_expect(&n, c, "tapfd", -1, "No file descriptor supplied");
+    getfd_expect(&n, c, "tapfd", p[0], "not an open tap device");
+    getfd_expect(&n, c, "other", p[0], "no -netdev tap,fd=other is waiting");
+    getfd_expect(&n, c, "1tap", p[0], "is waiting");
+    T_EQ(open_fds(), nfds);                     /* every one closed */
+    if (tap_namespace()) {
+        fd = tap_create("hvmdmt0");
+        getfd_expect(&n, c, "tapfd", fd, "{\"return\":{}}");
+        close(fd);                              /* hvmdm holds its copy */
+        tap_arp_exchange(&n, "hvmdmt0", mac);
+        getfd_expect(&n, c, "tapfd", p[0], "is waiting");
+    }
+    close(p[0]);
+    close(p[1]);
+    close(c);
+    qmp_free(q);
+    t_machine_free(n.t);
+    T_EQ(rmdir(dir), 0);
 }
 
 T_TEST(net_tap_refuses_scripts_and_bad_fd)
@@ -240,7 +466,13 @@ T_TEST(net_tap_refuses_scripts_and_bad_fd)
     const char *bad[] = {
         "type=tap,id=n0,ifname=x,script=/etc/qemu-ifup",
         "type=tap,id=n0,fd=0",
-        "type=tap,id=n0,fd=tapfd",
+        "type=tap,id=n0,fd=tapfd",          /* no QMP monitor to send it */
+        "type=tap,id=n0,fd=3x",
+        "type=tap,id=n0,fd=",
+        "type=tap,id=n0,fd=-1",
+        "type=tap,id=n0,fd=a/b",
+        "type=tap,id=n0,fd=7,ifname=x",
+        "type=tap,id=n0,fd=7,vnet_hdr=on",
         "type=tap,id=n0,ifname=abcdefghijklmnopqrstuvwxyz",
         "user,id=n0,hostfwd=tcp:127.0.0.1:x-:22",
         "user,id=n0,foo=bar",
