@@ -83,6 +83,7 @@ HW_OBJS += hw/vga/stdvga.o
 HW_OBJS += hw/vga/vga.o
 HW_OBJS += hw/vga/vbe.o
 HW_OBJS += hw/vga/vga-render.o
+HW_OBJS += hw/vga/edid.o
 HW_OBJS += hw/fw_cfg/fw_cfg.o
 HW_OBJS += hw/fw_cfg/linuxboot.o
 HW_OBJS += hw/fw_cfg/bootorder.o

@@ -112,6 +112,10 @@ struct dm_config {
 
     char *vga;                  /* "VGA", "cirrus-vga", NULL */
     unsigned int vgamem_mb;
+    bool vga_edid_set;          /* -device VGA,edid=on|off given */
+    bool vga_edid;              /* its value */
+    unsigned int vga_xres, vga_yres;    /* VGA,xres=,yres=: EDID's mode */
+    bool machine_no_edid;       /* xenfv (xenfv-3.1): QEMU's VGA had none */
     char *vnc;
     char *display;
     char *keymap;

@@ -646,6 +646,9 @@ machine_type(struct parse_ctx *c, const char *type)
     static const char *const xenfv[] = { "xenfv", "xenfv-4.2", "xenfv-3.1" };
     size_t i;
 
+    /* QEMU's "xenfv" is xenfv-3.1, whose compat turns the VGA's EDID off. */
+    c->cfg->machine_no_edid = strcmp(type, "xenfv") == 0 ||
+                              strcmp(type, "xenfv-3.1") == 0;
     for (i = 0; i < G_N_ELEMENTS(xenfv); i++) {
         if (strcmp(type, xenfv[i]) == 0) {
             type = "xenfv";
@@ -1202,20 +1205,31 @@ opt_net(struct parse_ctx *c, const char *arg)
 
 /* ---- -device --------------------------------------------------------- */
 
-/* VGA / cirrus-vga,vgamem_mb=N (QEMU's limits: VGA 1-512, cirrus 4/8/16). */
+/* VGA / cirrus-vga,vgamem_mb=N (QEMU's limits: VGA 1-512, cirrus 4/8/16);
+ * VGA also takes edid=on|off and the EDID's preferred mode xres=, yres=. */
 static int
 dev_vga(struct parse_ctx *c, struct dm_opts *o, const char *driver)
 {
     struct dm_config *cfg = c->cfg;
     bool cirrus = strcmp(driver, "cirrus-vga") == 0;
-    uint64_t mb = cirrus ? 4 : 16;
-    const char *id;
+    uint64_t mb = cirrus ? 4 : 16, x = 0, y = 0;
+    const char *id, *edid = NULL;
 
     if (dm_opts_str(o, "id", &id) < 0 ||
         dm_opts_uint(o, "vgamem_mb", 1, 512, &mb) < 0 ||
-        dm_opts_finish(o, "id, vgamem_mb") < 0) {
+        (!cirrus && (dm_opts_str(o, "edid", &edid) < 0 ||
+                     dm_opts_uint(o, "xres", 1, 65535, &x) < 0 ||
+                     dm_opts_uint(o, "yres", 1, 65535, &y) < 0)) ||
+        dm_opts_finish(o, cirrus ? "id, vgamem_mb"
+                                 : "id, vgamem_mb, edid, xres, yres") < 0) {
         return -1;
     }
+    if (edid && dm_parse_bool(edid, &cfg->vga_edid) < 0) {
+        return perr(c, "edid=%s: expected on or off", edid);
+    }
+    cfg->vga_edid_set = edid != NULL;
+    cfg->vga_xres = (unsigned int)x;
+    cfg->vga_yres = (unsigned int)y;
     if (cirrus && mb != 4 && mb != 8 && mb != 16) {
         return perr(c, "vgamem_mb=%" PRIu64 ": cirrus-vga has 4, 8 or 16 "
                     "MiB; set videoram=8 or 16 in the domain config", mb);
@@ -1407,7 +1421,8 @@ static const struct device_def device_defs[] = {
         "xen-platform  Xen platform PCI device",
         "-device xen-platform" }, dev_xen_platform },
     { { "-device", "VGA", DM_OPT_IMPLEMENTED, NULL,
-        "VGA[,vgamem_mb=N]  standard VGA (vga=\"stdvga\")",
+        "VGA[,vgamem_mb=N][,edid=on|off][,xres=W,yres=H]  standard VGA "
+        "(vga=\"stdvga\"); EDID by default except on xenfv",
         "-device VGA,vgamem_mb=16" }, dev_vga },
     { { "-device", "cirrus-vga", DM_OPT_WARN, NO_CIRRUS,
         "cirrus-vga[,vgamem_mb=N]  Cirrus (shown as the standard VGA)",

@@ -283,11 +283,15 @@ T_TEST(vga_vbe_1024x768x32_bar2_mmio)
  * block (input status 1 resets the flip-flop, then PAS), the mode, then
  * bochs_hw_setbase for a framebuffer object at 4 MiB: VIRT_WIDTH from the
  * pitch, X/Y offsets from the object's offset. The picture comes from
- * there, and the EDID area reads empty (no EDID: bochs-drm's 1024x768).
+ * there, and on xenfv (libxl's machine with the platform device) the EDID
+ * area reads empty, as QEMU's (bochs-drm then offers its 1024x768).
  */
 T_TEST(vga_bochs_drm_setbase_through_bar2)
 {
-    struct t_machine *t = vga_machine("VGA,vgamem_mb=16");
+    const char *argv[] = { "-machine", "xenfv,suppress-vmdesc=on",
+                           "-device", "VGA,vgamem_mb=16", NULL };
+    struct t_opts o = { .argv = argv };
+    struct t_machine *t = t_machine_new(&o);
     struct display *d = display_get(t->dm);
     struct rec r = { .l = { .ops = &rec_ops } };
     uint32_t fb = 4u << 20, pitch = 1024 * 4, px = 0x00abcdef;
@@ -361,6 +365,201 @@ T_TEST(vga_pas_clear_blanks_vbe)
     T_EQ(pixel(d, 10, 20), px);
     T_EQ(pixel(d, 30, 40), px2);
     display_listener_remove(d, &r.l);
+    t_machine_free(t);
+}
+
+static struct t_machine *
+edid_machine(const char *machine, const char *dev)
+{
+    const char *argv[] = { "-machine", machine, "-device", dev, NULL };
+    struct t_opts o = { .argv = argv };
+
+    return t_machine_new(&o);
+}
+
+/* The EDID block as bochs-drm reads it (bochs_get_edid_block: readb). */
+static void
+edid_read(struct t_machine *t, uint8_t *e)
+{
+    unsigned int i, bdf = vga_bdf(t);
+
+    t_pcicfg_write(t, bdf, 0x18, MMIO_BASE, 4);     /* BAR2 only */
+    t_pcicfg_write(t, bdf, 0x04, 0x0002, 2);
+    for (i = 0; i < 128; i++) {
+        e[i] = t_readb(t, MMIO_BASE + i);
+    }
+    T_EQ(t_readl(t, MMIO_BASE + 8), (uint32_t)(e[8] | e[9] << 8 |
+                                                e[10] << 16 | e[11] << 24));
+    T_EQ(t_readb(t, MMIO_BASE + 128), 0);           /* no extension */
+}
+
+struct edid_dtd {
+    unsigned int clock_khz, w, h, htotal, vtotal;
+};
+
+static void
+edid_parse_dtd(const uint8_t *d, struct edid_dtd *m)
+{
+    m->clock_khz = (d[0] | d[1] << 8) * 10u;
+    m->w = d[2] | (d[4] >> 4) << 8;
+    m->h = d[5] | (d[7] >> 4) << 8;
+    m->htotal = m->w + (d[3] | (d[4] & 0xf) << 8);
+    m->vtotal = m->h + (d[6] | (d[7] & 0xf) << 8);
+}
+
+/* Descriptors 2-4: one range limits block covering the preferred timing
+ * m and 640x480 at 60 Hz, one name. */
+static void
+edid_check_descriptors(const uint8_t *e, const struct edid_dtd *m)
+{
+    unsigned int i, ranges = 0, names = 0, khz = m->clock_khz / m->htotal;
+
+    for (i = 72; i < 126; i += 18) {
+        const uint8_t *d = e + i;
+
+        T_ASSERT(d[0] == 0 && d[1] == 0 && d[2] == 0 && d[4] == 0);
+        if (d[3] == 0xfd) {
+            ranges++;
+            T_ASSERT(d[5] <= 60 && d[6] >= 60);
+            T_ASSERT(d[7] <= khz && d[8] >= khz);
+            T_ASSERT(d[7] <= 31);           /* 640x480 at 60 Hz: 31.5 kHz */
+            T_ASSERT(d[9] * 10000u >= m->clock_khz);
+        } else if (d[3] == 0xfc) {
+            names++;
+            T_ASSERT(memchr(d + 5, 0x0a, 13) != NULL);
+        }
+    }
+    T_EQ(ranges, 1);
+    T_EQ(names, 1);
+}
+
+/*
+ * VESA E-EDID 1.4 as a driver checks it: header, checksum, version, the
+ * preferred detailed timing first (want_w x want_h at 60 Hz), a range
+ * limits descriptor covering it and 640x480, a name, and every listed
+ * timing inside the Bochs VBE limits and vram_mb of VRAM at 32 bpp.
+ */
+static void
+edid_check(const uint8_t *e, unsigned int want_w, unsigned int want_h,
+           unsigned int vram_mb)
+{
+    static const uint8_t header[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0 };
+    static const unsigned int aspect[4][2] = { { 16, 10 }, { 4, 3 },
+                                               { 5, 4 }, { 16, 9 } };
+    struct edid_dtd m;
+    unsigned int i, sum = 0, hz;
+
+    T_ASSERT(memcmp(e, header, 8) == 0);
+    for (i = 0; i < 128; i++) {
+        sum += e[i];
+    }
+    T_EQ(sum % 256, 0);
+    T_EQ(e[18], 1);
+    T_EQ(e[19], 4);
+    T_EQ(e[126], 0);
+    for (i = 0; i < 3; i++) {               /* three letters A-Z */
+        unsigned int c = ((e[8] << 8 | e[9]) >> (10 - 5 * i)) & 0x1f;
+
+        T_ASSERT(c >= 1 && c <= 26);
+    }
+    T_ASSERT(e[24] & 0x02);                 /* preferred timing mode */
+    edid_parse_dtd(e + 54, &m);
+    T_EQ(m.w, want_w);
+    T_EQ(m.h, want_h);
+    T_ASSERT(m.clock_khz > 0);
+    hz = (unsigned int)((uint64_t)m.clock_khz * 1000 / m.htotal / m.vtotal);
+    T_ASSERT(hz >= 59 && hz <= 61);
+    edid_check_descriptors(e, &m);
+    T_ASSERT(e[35] & 0x20);                 /* 640x480 at 60 Hz */
+    for (i = 38; i < 54; i += 2) {
+        unsigned int w, h;
+
+        if (e[i] == 0x01 && e[i + 1] == 0x01) {
+            continue;
+        }
+        w = (e[i] + 31u) * 8;
+        h = w * aspect[e[i + 1] >> 6][1] / aspect[e[i + 1] >> 6][0];
+        T_EQ(e[i + 1] & 0x3f, 0);           /* 60 Hz */
+        T_ASSERT(w >= 640 && w <= 2560 && h <= 1600);
+        T_ASSERT((uint64_t)w * h * 4 <= (uint64_t)vram_mb << 20);
+    }
+}
+
+/* Debian's edid-decode (scripts/install-deps) agrees, with no warning. */
+static void
+edid_decode_check(const uint8_t *e)
+{
+    g_autofree char *path = g_build_filename(g_get_tmp_dir(),
+                                             "hvmdm-edid-XXXXXX", NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autoptr(GError) gerr = NULL;
+    int fd = g_mkstemp(path), status = -1;
+    char *argv[] = { "edid-decode", "--check", path, NULL };
+
+    T_ASSERT(fd >= 0);
+    T_EQ(write(fd, e, 128), 128);
+    close(fd);
+    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                      &out, &err, &status, &gerr)) {
+        t_fail(__FILE__, __LINE__, "edid-decode: %s (scripts/install-deps "
+               "installs it)", gerr->message);
+    }
+    unlink(path);
+    if (!strstr(out, "EDID conformity: PASS") || strstr(out, "Warnings:")) {
+        t_fail(__FILE__, __LINE__, "edid-decode --check:\n%s%s", out, err);
+    }
+}
+
+/* Standard timing slot for w (aspect code a), or -1 if not listed. */
+static int
+edid_std_slot(const uint8_t *e, unsigned int w, unsigned int a)
+{
+    for (int i = 38; i < 54; i += 2) {
+        if (e[i] == w / 8 - 31 && e[i + 1] >> 6 == a) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/*
+ * QEMU's std VGA has an EDID by default, not on xenfv (xenfv-3.1);
+ * edid=on|off decides; xres/yres pick the preferred mode; the timings
+ * offered fit VRAM.
+ */
+T_TEST(vga_edid_block)
+{
+    struct t_machine *t;
+    uint8_t e[128];
+
+    t = edid_machine("pc,accel=xen", "VGA,vgamem_mb=16");
+    edid_read(t, e);
+    edid_check(e, 1024, 768, 16);
+    edid_decode_check(e);
+    T_ASSERT(edid_std_slot(e, 1920, 0) >= 0);       /* 1920x1200 fits */
+    t_machine_free(t);
+    t = edid_machine("xenfv", "VGA,vgamem_mb=8,edid=on,xres=1280,yres=800");
+    edid_read(t, e);
+    edid_check(e, 1280, 800, 8);
+    edid_decode_check(e);
+    T_ASSERT(edid_std_slot(e, 1920, 3) >= 0);       /* 1920x1080: 7.9 MiB */
+    T_ASSERT(edid_std_slot(e, 1920, 0) < 0);        /* 1920x1200: 8.8 MiB */
+    t_machine_free(t);
+    t = edid_machine("xenfv-4.2", "VGA,vgamem_mb=16");
+    edid_read(t, e);
+    edid_check(e, 1024, 768, 16);
+    t_machine_free(t);
+    t = edid_machine("pc,accel=xen", "VGA,vgamem_mb=16,edid=off");
+    edid_read(t, e);
+    T_EQ(e[0] | e[1] | e[7], 0);
+    t_machine_free(t);
+    t = edid_machine("xenfv-3.1", "VGA,vgamem_mb=16");
+    edid_read(t, e);
+    T_EQ(e[1], 0);
+    /* The guest cannot write it. */
+    t_writel(t, MMIO_BASE + 0, 0xffffffff);
+    T_EQ(t_readl(t, MMIO_BASE + 0), 0);
     t_machine_free(t);
 }
 

@@ -83,6 +83,8 @@ struct stdvga {
     bool tracking;                  /* Xen's dirty-VRAM log is on */
     bool destroying;
     uint16_t qext_le;               /* QEMU ext 0x604 as written */
+    bool has_edid;
+    uint8_t edid[VGA_EDID_BLOCK];   /* BAR2 0x000 (hw/vga/edid.c) */
 };
 
 struct stdvga_rec {
@@ -209,13 +211,16 @@ stdvga_mmio_read(void *opaque, uint64_t off, unsigned int size)
     if (off >= STDVGA_MMIO_VBE && off < STDVGA_MMIO_VBE + 2 * VBE_INDEX_COUNT) {
         return vbe_read(&v->vga, (uint16_t)((off - STDVGA_MMIO_VBE) / 2));
     }
+    if (off < VGA_EDID_BLOCK && v->has_edid) {
+        return v->edid[off];
+    }
     if (off == STDVGA_MMIO_QEXT) {
         return STDVGA_QEXT_SIZE;
     }
     if (off == STDVGA_MMIO_QEXT + 4) {
         return STDVGA_QEXT_LE;
     }
-    return 0;                       /* EDID area and holes: no data */
+    return 0;                       /* past the EDID, holes: no data */
 }
 
 static void
@@ -605,6 +610,36 @@ stdvga_vram_size(const struct dm_config *cfg, uint32_t *size)
     return 0;
 }
 
+/*
+ * QEMU's std VGA shows an EDID unless edid=off, or the machine is xenfv
+ * (QEMU's alias of xenfv-3.1, whose compat properties turn it off), which
+ * is what libxl asks for with xen_platform_pci=1; pc,accel=xen has one.
+ */
+static int
+stdvga_edid_setup(struct stdvga *v, const struct dm_config *cfg)
+{
+    unsigned int x = cfg->vga_xres ? cfg->vga_xres : 1024;
+    unsigned int y = cfg->vga_yres ? cfg->vga_yres : 768;
+    bool on = cfg->vga_edid_set ? cfg->vga_edid : !cfg->machine_no_edid;
+
+    if (!on || strcmp(cfg->vga, "VGA") != 0) {
+        if (cfg->vga_xres || cfg->vga_yres) {
+            DM_WARN("vga: xres/yres set the EDID's preferred mode, and this "
+                    "VGA has no EDID (%s); add edid=on to use them",
+                    cfg->vga_edid_set ? "edid=off" : "machine xenfv");
+        }
+        return 0;
+    }
+    if (vga_edid_build(v->edid, x, y, v->vga.vram_size) < 0) {
+        DM_ERR("vga: xres=%u,yres=%u: the EDID's preferred mode must be "
+               "640x480 to %ux%u and fit %u MiB of VRAM at 32 bpp", x, y,
+               VBE_MAX_XRES, VBE_MAX_YRES, v->vga.vram_size >> 20);
+        return -EINVAL;
+    }
+    v->has_edid = true;
+    return 0;
+}
+
 static void
 stdvga_register_bars(struct stdvga *v)
 {
@@ -665,6 +700,10 @@ stdvga_setup(struct stdvga *v, const struct dm_config *cfg)
     int rc;
 
     rc = stdvga_vram_size(cfg, &v->vga.vram_size);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = stdvga_edid_setup(v, cfg);
     if (rc < 0) {
         return rc;
     }

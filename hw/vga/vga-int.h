@@ -159,6 +159,12 @@ bool vbe_mode(const struct vga *s, struct vbe_mode *m);
 /* Byte offset in VRAM of the 64 KiB bank window at 0xA0000. */
 uint32_t vbe_bank_offset(const struct vga *s);
 
+/* hw/vga/edid.c: the EDID block QEMU's std VGA shows at BAR2 offset 0 */
+#define VGA_EDID_BLOCK      128
+/* A monitor preferring xres x yres; -1 if that mode does not fit. */
+int vga_edid_build(uint8_t *edid, unsigned int xres, unsigned int yres,
+                   uint32_t vram_size);
+
 /* hw/vga/vga-render.c */
 struct vga_render *vga_render_new(void);
 void vga_render_free(struct vga_render *r);
