@@ -52,16 +52,34 @@ sdl_take_window()
         SDL_TRIES=$(( SDL_TRIES + 1 ))
         rm -f "$1" "$WORK/sdl.xwd"
         if DISPLAY=$SDL_DISPLAY timeout 30 xwd -silent -root \
-                -out "$WORK/sdl.xwd" >> "$DIR/sdl.log" 2>&1 &&
-            /test/xwd2ppm "$WORK/sdl.xwd" "$1" >> "$DIR/sdl.log" 2>&1 &&
+                -out "$WORK/sdl.xwd" 2> "$WORK/sdl.err" &&
+            /test/xwd2ppm "$WORK/sdl.xwd" "$1" 2>> "$WORK/sdl.err" &&
             qmp_screendump "$DOMID" "$2" &&
-            SDL_AT=$(/test/xwd2ppm -f "$2" "$WORK/sdl.xwd" 2>> "$DIR/sdl.log")
+            SDL_AT=$(/test/xwd2ppm -f "$2" "$WORK/sdl.xwd" \
+                     2>> "$WORK/sdl.err")
         then
             return 0
         fi
+        sdl_log_failure
         sleep 0.5
     done
     return 1
+}
+
+# Log a failed capture once per distinct message; the first time also the
+# capture's size and first bytes (the XWD header).
+sdl_log_failure()
+{
+    [ -s "$WORK/sdl.err" ] || echo "capture $SDL_TRIES: no match" \
+        > "$WORK/sdl.err"
+    cmp -s "$WORK/sdl.err" "$WORK/sdl.err.last" && return
+    echo "capture $SDL_TRIES:" >> "$DIR/sdl.log"
+    cat "$WORK/sdl.err" >> "$DIR/sdl.log"
+    if [ ! -f "$WORK/sdl.err.last" ] && [ -f "$WORK/sdl.xwd" ]; then
+        ls -l "$WORK/sdl.xwd" >> "$DIR/sdl.log"
+        od -A d -t x1 -N 128 "$WORK/sdl.xwd" >> "$DIR/sdl.log"
+    fi
+    cp "$WORK/sdl.err" "$WORK/sdl.err.last"
 }
 
 run_sdl()
@@ -84,6 +102,7 @@ run_sdl()
         return
     fi
     : > "$DIR/sdl.log"
+    rm -f "$WORK/sdl.err.last"
     sdl_window_check
     dump_file "$dm/$NAME.sdl.log" "$DIR/sdl.log"
     cleanup_guest
@@ -114,7 +133,7 @@ sdl_window_check()
             "($SDL_AT) (capture $SDL_TRIES)"
     elif [ ! -s "$win" ]; then
         result "$dm" sdl-window FAIL "no window to take:" \
-            "$(tail -n 1 "$DIR/sdl.log")"
+            "$(head -n 1 "$WORK/sdl.err.last" 2>/dev/null)"
     elif [ ! -s "$dump" ]; then
         result "$dm" sdl-window FAIL "QMP screendump failed"
     else

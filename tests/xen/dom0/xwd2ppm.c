@@ -1,9 +1,11 @@
 /*
  * xwd2ppm: an xwd capture (XWD file format, X11R6 XWDFile.h: a big-endian
  * header of 25 CARD32, the window name, the colours, then ZPixmap rows) of
- * a TrueColor 32 bits-per-pixel window to a binary PPM (P6), for the
- * tests/xen SDL scenario (tests/xen/dom0/sdl.sh) to compare the window
- * with the device model's screendump. Built at test time.
+ * a TrueColor 24 or 32 bits-per-pixel window (8-bit channels, either byte
+ * order) to a binary PPM (P6), for the tests/xen SDL scenario
+ * (tests/xen/dom0/sdl.sh) to compare the window with the device model's
+ * screendump. Built at test time. A capture it cannot take is refused
+ * with its header fields and length.
  *
  *   xwd2ppm IN.xwd OUT.ppm
  *   xwd2ppm -f REF.ppm IN.xwd
@@ -25,18 +27,6 @@ be32(const uint8_t *p)
            (uint32_t)p[2] << 8 | p[3];
 }
 
-static int
-mask_shift(uint32_t m)
-{
-    int s = 0;
-
-    while (m && !(m & 1)) {
-        m >>= 1;
-        s++;
-    }
-    return s;
-}
-
 static uint8_t *
 slurp(const char *path, size_t *len)
 {
@@ -52,53 +42,103 @@ slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* Header fields used (XWDFile.h order). */
+enum {
+    XWD_HEADER_SIZE = 0, XWD_VERSION = 1, XWD_FORMAT = 2, XWD_DEPTH = 3,
+    XWD_WIDTH = 4, XWD_HEIGHT = 5, XWD_BYTE_ORDER = 7, XWD_BPP = 11,
+    XWD_BPL = 12, XWD_CLASS = 13, XWD_RED = 14, XWD_GREEN = 15,
+    XWD_BLUE = 16, XWD_NCOLORS = 19, XWD_FIELDS = 25
+};
+
+/* One pixel of bpp/8 bytes (24 or 32 bits) in the capture's byte order. */
 static uint32_t
 pixel(const uint32_t *hdr, const uint8_t *q)
 {
-    if (hdr[7]) {                               /* byte order: MSBFirst */
-        return be32(q);
+    uint32_t v = 0;
+    unsigned int i, n = hdr[XWD_BPP] / 8;
+
+    for (i = 0; i < n; i++) {
+        if (hdr[XWD_BYTE_ORDER]) {              /* MSBFirst */
+            v = v << 8 | q[i];
+        } else {
+            v |= (uint32_t)q[i] << (8 * i);
+        }
     }
-    return (uint32_t)q[3] << 24 | (uint32_t)q[2] << 16 |
-           (uint32_t)q[1] << 8 | q[0];
+    return v;
+}
+
+/* Why the header/length cannot be taken, or NULL. */
+static const char *
+xwd_reject(const uint32_t *hdr, size_t len, size_t off)
+{
+    size_t w = hdr[XWD_WIDTH], h = hdr[XWD_HEIGHT], bpl = hdr[XWD_BPL];
+    uint32_t bpp = hdr[XWD_BPP];
+
+    if (hdr[XWD_VERSION] != 7) {
+        return "not XWD version 7";
+    }
+    if (hdr[XWD_FORMAT] != 2 || (bpp != 24 && bpp != 32)) {
+        return "not a 24 or 32 bits-per-pixel ZPixmap";
+    }
+    if (hdr[XWD_RED] != 0xff0000 || hdr[XWD_GREEN] != 0xff00 ||
+        hdr[XWD_BLUE] != 0xff) {
+        return "not 8-bit red, green, blue masks";
+    }
+    if (w == 0 || h == 0 || w > 8192 || h > 8192 || bpl < w * (bpp / 8)) {
+        return "bad size";
+    }
+    if (off > len || (len - off) / bpl < h) {
+        return "truncated";
+    }
+    return NULL;
 }
 
 /* IN.xwd as packed RGB, *w by *h; exits on a file it cannot take. */
 static uint8_t *
 xwd_rgb(const char *path, size_t *w, size_t *h)
 {
-    uint32_t hdr[25], v;
-    size_t len, bpl, x, y, off;
+    uint32_t hdr[XWD_FIELDS], v;
+    size_t len, bpl, x, y, off, step;
     uint8_t *p, *rgb, *o;
+    const char *why;
     int i;
 
     p = slurp(path, &len);
-    if (len < 100) {
-        fprintf(stderr, "xwd2ppm: %s: too short for an XWD header\n", path);
+    if (len < 4 * XWD_FIELDS) {
+        fprintf(stderr, "xwd2ppm: %s: %zu bytes, too short for an XWD "
+                "header\n", path, len);
         exit(1);
     }
-    for (i = 0; i < 25; i++) {
+    for (i = 0; i < XWD_FIELDS; i++) {
         hdr[i] = be32(p + 4 * i);
     }
-    *w = hdr[4];
-    *h = hdr[5];
-    bpl = hdr[12];
-    off = (size_t)hdr[0] + (size_t)hdr[19] * 12;
-    if (hdr[1] != 7 || hdr[11] != 32 || *w == 0 || *h == 0 || *w > 8192 ||
-        *h > 8192 || bpl < *w * 4 || off > len || (len - off) / bpl < *h) {
-        fprintf(stderr, "xwd2ppm: %s: not a whole 32 bpp XWD v7 picture\n",
-                path);
+    *w = hdr[XWD_WIDTH];
+    *h = hdr[XWD_HEIGHT];
+    bpl = hdr[XWD_BPL];
+    off = (size_t)hdr[XWD_HEADER_SIZE] + (size_t)hdr[XWD_NCOLORS] * 12;
+    why = xwd_reject(hdr, len, off);
+    if (why != NULL) {
+        fprintf(stderr, "xwd2ppm: %s: %s: version %u format %u depth %u "
+                "%zux%zu bpp %u bytes/line %zu byte order %u class %u "
+                "masks %x/%x/%x; header %u + %u colours, %zu bytes in the "
+                "file\n", path, why, hdr[XWD_VERSION], hdr[XWD_FORMAT],
+                hdr[XWD_DEPTH], *w, *h, hdr[XWD_BPP], bpl,
+                hdr[XWD_BYTE_ORDER], hdr[XWD_CLASS], hdr[XWD_RED],
+                hdr[XWD_GREEN], hdr[XWD_BLUE], hdr[XWD_HEADER_SIZE],
+                hdr[XWD_NCOLORS], len);
         exit(1);
     }
+    step = hdr[XWD_BPP] / 8;
     o = rgb = malloc(*w * *h * 3);
     if (rgb == NULL) {
         exit(1);
     }
     for (y = 0; y < *h; y++) {
         for (x = 0; x < *w; x++) {
-            v = pixel(hdr, p + off + y * bpl + x * 4);
-            *o++ = (uint8_t)((v & hdr[14]) >> mask_shift(hdr[14]));
-            *o++ = (uint8_t)((v & hdr[15]) >> mask_shift(hdr[15]));
-            *o++ = (uint8_t)((v & hdr[16]) >> mask_shift(hdr[16]));
+            v = pixel(hdr, p + off + y * bpl + x * step);
+            *o++ = (uint8_t)(v >> 16);
+            *o++ = (uint8_t)(v >> 8);
+            *o++ = (uint8_t)v;
         }
     }
     free(p);
