@@ -12,6 +12,15 @@
  *       Type TEXT and Enter as a VNC client on a US layout does: X keysyms
  *       (RFB 6.4.4 KeyEvent), Shift_L held around shifted characters, MS
  *       milliseconds (default 100) after each event.
+ *   rfb-client ... HOST PORT xtype TEXT
+ *       Type TEXT and keypad Enter as TigerVNC, noVNC or virt-viewer on a
+ *       German (QWERTZ) desktop do when the user presses the keys a US
+ *       keyboard has TEXT on: QEMU extended key events (message 255
+ *       subtype 0, once the server has acknowledged the pseudo-encoding
+ *       -258) carrying each key's scancode and the keysym QWERTZ gives it
+ *       (y and z swapped). A server that typed the keysyms through its
+ *       US keymap would swap them back; only the scancodes give TEXT.
+ *       TEXT: letters, digits, space, ',' and '.'.
  *
  * Exit status: 0 done, 1 usage or local error, 2 connection or
  * authentication refused (the message says which), 3 timeout.
@@ -25,6 +34,11 @@
 
 #define XK_SHIFT_L      0xffe1
 #define XK_RETURN       0xff0d
+#define XK_KP_ENTER     0xff8d
+
+/* QEMU key numbers: PC scancode set 1, 0x80 | code after an 0xe0 prefix */
+#define QNUM_SHIFT_L    0x2a
+#define QNUM_KP_ENTER   0x9c
 
 struct cap {
     MallocFrameBufferProc malloc_fb;    /* the library's own */
@@ -215,11 +229,112 @@ type_text(rfbClient *c, const char *text, int ms)
     return rc ? rc : key(c, XK_RETURN, 0, ms);
 }
 
+/* Set 1 scancode of the US key that has ASCII ch unshifted, or 0. */
+static unsigned int
+us_scancode(int ch)
+{
+    static const char *const rows[] = {
+        "1234567890-=", "qwertyuiop[]", "asdfghjkl;'`", "\\zxcvbnm,./",
+    };
+    static const unsigned int first[] = { 0x02, 0x10, 0x1e, 0x2b };
+    const char *at;
+    unsigned int i;
+
+    if (ch == ' ') {
+        return 0x39;
+    }
+    for (i = 0; i < 4; i++) {
+        at = strchr(rows[i], ch);
+        if (at != NULL && ch != '\0') {
+            return first[i] + (unsigned int)(at - rows[i]);
+        }
+    }
+    return 0;
+}
+
+/* The keysym a German (QWERTZ) layout gives the key of US character ch. */
+static uint32_t
+qwertz_keysym(int ch)
+{
+    static const char us[] = "yzYZ", de[] = "zyZY";
+    const char *at = strchr(us, ch);
+
+    return at != NULL ? (uint32_t)de[at - us] : (uint32_t)ch;
+}
+
+static int
+xkey(rfbClient *c, uint32_t sym, unsigned int qnum, int down, int ms)
+{
+    if (!SendExtendedKeyEvent(c, sym, qnum, down ? TRUE : FALSE)) {
+        fprintf(stderr, "rfb-client: connection lost while typing\n");
+        return 2;
+    }
+    usleep((useconds_t)ms * 1000);
+    return 0;
+}
+
+/* Serve the connection until the server acknowledges extended keys. */
+static int
+wait_ext_keys(rfbClient *c, double deadline)
+{
+    int n;
+
+    while (!SupportsClient2Server(c, rfbQemuEvent)) {
+        if (now_s() > deadline) {
+            fprintf(stderr, "rfb-client: the server never acknowledged "
+                    "QEMU extended key events (encoding -258)\n");
+            return 3;
+        }
+        n = c->buffered ? 1 : WaitForMessage(c, 100000);
+        if (n < 0 || (n > 0 && !HandleRFBServerMessage(c))) {
+            fprintf(stderr, "rfb-client: connection lost\n");
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static int
+xtype_char(rfbClient *c, int ch, int ms)
+{
+    int lower = (ch >= 'A' && ch <= 'Z') ? ch - 'A' + 'a' : ch;
+    unsigned int code = us_scancode(lower);
+    int rc = 0;
+
+    if (!((lower >= 'a' && lower <= 'z') || (ch >= '0' && ch <= '9') ||
+          ch == ' ' || ch == ',' || ch == '.') || code == 0) {
+        fprintf(stderr, "rfb-client: xtype takes letters, digits, space, "
+                "',' and '.'\n");
+        return 1;
+    }
+    if (lower != ch) {
+        rc = xkey(c, XK_SHIFT_L, QNUM_SHIFT_L, 1, ms);
+    }
+    rc = rc ? rc : xkey(c, qwertz_keysym(ch), code, 1, ms);
+    rc = rc ? rc : xkey(c, qwertz_keysym(ch), code, 0, ms);
+    if (lower != ch && rc == 0) {
+        rc = xkey(c, XK_SHIFT_L, QNUM_SHIFT_L, 0, ms);
+    }
+    return rc;
+}
+
+static int
+xtype_text(rfbClient *c, const char *text, int ms, double deadline)
+{
+    int rc = wait_ext_keys(c, deadline);
+
+    for (; *text != '\0' && rc == 0; text++) {
+        rc = xtype_char(c, (unsigned char)*text, ms);
+    }
+    rc = rc ? rc : xkey(c, XK_KP_ENTER, QNUM_KP_ENTER, 1, ms);
+    return rc ? rc : xkey(c, XK_KP_ENTER, QNUM_KP_ENTER, 0, ms);
+}
+
 static int
 usage(void)
 {
     fprintf(stderr, "usage: rfb-client [-p PASSWORD] [-t SECONDS] [-d MS] "
-            "HOST PORT capture FILE | type TEXT\n");
+            "HOST PORT capture FILE | type TEXT | xtype TEXT\n");
     return 1;
 }
 
@@ -264,7 +379,8 @@ main(int argc, char **argv)
         }
     }
     if (argc - optind != 4 || (strcmp(argv[optind + 2], "capture") != 0 &&
-        strcmp(argv[optind + 2], "type") != 0)) {
+        strcmp(argv[optind + 2], "type") != 0 &&
+        strcmp(argv[optind + 2], "xtype") != 0)) {
         return usage();
     }
     c = connect_to(argv[optind], argv[optind + 1]);
@@ -275,8 +391,10 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[optind + 2], "capture") == 0) {
         rc = capture(c, argv[optind + 3], now_s() + timeout);
-    } else {
+    } else if (strcmp(argv[optind + 2], "type") == 0) {
         rc = type_text(c, argv[optind + 3], ms);
+    } else {
+        rc = xtype_text(c, argv[optind + 3], ms, now_s() + timeout);
     }
     rfbClientCleanup(c);
     return rc;

@@ -10,8 +10,9 @@
 ;               (no blink bit, cursor hidden); waits for '2' or 60 s
 ;   VNC KEYS    then "KEYS>", every character INT 16h returns (the PS/2
 ;               keyboard through SeaBIOS's IRQ 1 handler) echoed to COM1,
-;               until Enter, which prints "<" and CR LF; then "VNC DONE"
-;               and halts.
+;               until Enter (either Enter key), which prints "<" and CR LF;
+;               then the same after "XKEYS>" (the line typed with QEMU
+;               extended key events); then "VNC DONE" and halts.
 
         cpu 386
         bits 16
@@ -46,6 +47,9 @@ entry:
         call    step
 
         mov     si, msg_keys
+        call    puts
+        call    echo_keys
+        mov     si, msg_xkeys
         call    puts
         call    echo_keys
         mov     si, msg_done
@@ -169,6 +173,7 @@ title           db " HVMDM VNC TEST: the text screen of a boot program ", 0
 msg_banner      db "VNC BANNER", 13, 10, 0
 msg_text        db "VNC TEXT", 13, 10, 0
 msg_keys        db "VNC KEYS", 13, 10, "KEYS>", 0
+msg_xkeys       db "XKEYS>", 0
 msg_enter       db "<", 13, 10, 0
 msg_done        db "VNC DONE", 13, 10, 0
 msg_key         db "VNC KEY", 13, 10, 0
