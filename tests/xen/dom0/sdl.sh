@@ -10,8 +10,8 @@
 #               program's text screen: the device model's QMP screendump
 #               is found on it pixel for pixel (/test/xwd2ppm -f)
 #
-# Debian's qemu-system-xen is built without SDL (xl create with sdl=1
-# would fail), so qemu reports SKIP.
+# Debian's qemu-system-xen is built without SDL (its -display help lists
+# only "none"; xl create with sdl=1 would fail), so qemu reports SKIP.
 
 SDL_DISPLAY=:0
 
