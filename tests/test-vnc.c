@@ -555,6 +555,61 @@ T_TEST(vnc_updates_follow_dirty_rectangles)
     g_free(fb);
 }
 
+/*
+ * Updates in different places, one after another, each taken
+ * incrementally: after every one, a full request must show all of them on
+ * the first picture (the server's two framebuffers swap roles at each
+ * update; the one coming back must be brought up to date where the last
+ * one drew).
+ */
+T_TEST(vnc_successive_updates_keep_the_whole_picture)
+{
+    static const int box[4][4] = {
+        { 10, 10, 50, 40 }, { 300, 200, 80, 60 }, { 30, 20, 40, 30 },
+        { 0, 470, 640, 10 },
+    };
+    struct vt vt;
+    struct rc c;
+    uint32_t *fb = g_new0(uint32_t, 640 * 480);
+    uint32_t *want = g_new0(uint32_t, 640 * 480);
+    struct rect r[8];
+    int i, x, y;
+
+    vt_start(&vt, "127.0.0.1:20,to=99", NULL);
+    c = rc_open(&vt, NULL);
+    rc_set_encodings(&c, enc_raw, 2);
+    for (y = 0; y < 480; y++) {
+        for (x = 0; x < 640; x++) {
+            want[y * 640 + x] = pattern(x, y, 1);
+        }
+    }
+    for (i = 0; i < 4; i++) {
+        fill(vt.d, box[i][0], box[i][1], box[i][2], box[i][3], 10 + i);
+        for (y = box[i][1]; y < box[i][1] + box[i][3]; y++) {
+            for (x = box[i][0]; x < box[i][0] + box[i][2]; x++) {
+                want[y * 640 + x] = pattern(x, y, 10 + i);
+            }
+        }
+        display_refresh(vt.d);
+        rc_request(&c, true);
+        rc_update(&c, fb, r, 8);
+        memset(fb, 0, 640 * 480 * 4);
+        rc_request(&c, false);
+        rc_update(&c, fb, r, 8);
+        for (y = 0; y < 480 * 640; y++) {
+            if ((fb[y] & 0xffffff) != want[y]) {
+                t_fail(__FILE__, __LINE__, "after update %d: pixel %d,%d "
+                       "%06x != %06x", i, y % 640, y / 640,
+                       fb[y] & 0xffffff, want[y]);
+            }
+        }
+    }
+    rc_close(&c);
+    vt_stop(&vt);
+    g_free(fb);
+    g_free(want);
+}
+
 /* Drain the i8042 as a guest would and return the bytes. */
 static unsigned int
 kbc_bytes(struct t_machine *t, uint8_t *out, unsigned int max)

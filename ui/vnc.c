@@ -6,9 +6,11 @@
  * object (screen, clients, sockets) and its own framebuffer, and is the
  * only one to call into libvncserver after vnc_start(). They meet in
  * struct vnc's lock-protected fields: the staging buffer with its dirty
- * region (dm -> VNC) and the input queue (VNC -> dm, drained by a
- * dm_post() callback). A slow or hostile client can stall the VNC thread
- * (for at most VNC_CLIENT_WAIT_MS, then it is dropped) but never the loop.
+ * region (dm -> VNC; at each update the two buffers swap roles, so a frame
+ * is copied once, from the display to the stage) and the input queue
+ * (VNC -> dm, drained by a dm_post() callback). A slow or hostile client
+ * can stall the VNC thread (for at most VNC_CLIENT_WAIT_MS, then it is
+ * dropped) but never the loop.
  */
 #include "ui/vnc.h"
 
@@ -85,7 +87,7 @@ struct vnc {
     rfbScreenInfoPtr screen;
     GThread *thread;
     int wake_fd;
-    char *fb;                       /* libvncserver's framebuffer */
+    pixman_image_t *front;          /* libvncserver's framebuffer */
     uint64_t wakeups;
     uint64_t updates_applied;
 
@@ -93,6 +95,8 @@ struct vnc {
     bool quit;
     pixman_image_t *stage;          /* x8r8g8b8 copy of the display */
     pixman_region32_t stage_dirty;
+    pixman_region32_t stage_stale;  /* older than the display: the last
+                                     * swap's region, from two frames ago */
     bool stage_resized;
     bool release_held;              /* the picture is there for them */
     bool wake_pending;
@@ -344,6 +348,14 @@ vnc_listen(struct vnc *v, int fds[2], char *err, size_t errlen)
 
 /* ---- display side (loop thread) --------------------------------------- */
 
+/* A zeroed x8r8g8b8 picture, rows packed (w * 4 bytes) as libvncserver
+ * reads them; NULL without memory. */
+static pixman_image_t *
+vnc_picture_new(int w, int h)
+{
+    return pixman_image_create_bits(PIXMAN_x8r8g8b8, w, h, NULL, w * 4);
+}
+
 static void
 vnc_wake(struct vnc *v)
 {
@@ -371,13 +383,33 @@ vnc_copy_rect(struct vnc *v, struct display *d, int x, int y, int w, int h)
                              v->stage, x, y, 0, 0, x, y, w, h);
 }
 
+/*
+ * The stage and libvncserver's framebuffer swap roles at each update
+ * (vnc_apply_rects): the old front comes back as the stage holding the
+ * picture before the last update. Bring that region up to the display
+ * before anything new is drawn, so the stage is whole whenever it has a
+ * dirty region.
+ */
+static void
+vnc_refresh_stale(struct vnc *v, struct display *d)
+{
+    pixman_box32_t *b;
+    int n, i;
+
+    b = pixman_region32_rectangles(&v->stage_stale, &n);
+    for (i = 0; i < n; i++) {
+        vnc_copy_rect(v, d, b[i].x1, b[i].y1, b[i].x2 - b[i].x1,
+                      b[i].y2 - b[i].y1);
+    }
+    pixman_region32_clear(&v->stage_stale);
+}
+
 static void
 vnc_display_resize(struct display_listener *l, struct display *d)
 {
     struct vnc *v = l->opaque;
     int w = display_width(d), h = display_height(d);
-    pixman_image_t *img = pixman_image_create_bits(PIXMAN_x8r8g8b8, w, h,
-                                                   NULL, w * 4);
+    pixman_image_t *img = vnc_picture_new(w, h);
     bool wake;
 
     if (!img) {
@@ -389,6 +421,7 @@ vnc_display_resize(struct display_listener *l, struct display *d)
     v->stage = img;
     vnc_copy_rect(v, d, 0, 0, w, h);
     pixman_region32_clear(&v->stage_dirty);
+    pixman_region32_clear(&v->stage_stale);
     v->stage_resized = true;
     wake = vnc_stage_mark(v);
     g_mutex_unlock(&v->lock);
@@ -410,6 +443,7 @@ vnc_display_update(struct display_listener *l, struct display *d, int x,
         g_mutex_unlock(&v->lock);
         return;                     /* a resize that failed: skip */
     }
+    vnc_refresh_stale(v, d);
     vnc_copy_rect(v, d, x, y, w, h);
     pixman_region32_union_rect(&v->stage_dirty, &v->stage_dirty, x, y,
                                (unsigned int)w, (unsigned int)h);
@@ -825,39 +859,50 @@ vnc_apply_resize(struct vnc *v)
 {
     int w = pixman_image_get_width(v->stage);
     int h = pixman_image_get_height(v->stage);
-    char *fb = g_malloc((size_t)w * h * 4), *old = v->fb;
+    pixman_image_t *front = vnc_picture_new(w, h), *old = v->front;
     rfbClientIteratorPtr it;
     rfbClientPtr cl;
 
-    memcpy(fb, pixman_image_get_data(v->stage), (size_t)w * h * 4);
-    v->fb = fb;
-    rfbNewFramebuffer(v->screen, fb, w, h, 8, 3, 4);
+    if (!front) {
+        DM_WARN("vnc: no memory for a %dx%d picture", w, h);
+        return;
+    }
+    memcpy(pixman_image_get_data(front), pixman_image_get_data(v->stage),
+           (size_t)w * h * 4);
+    v->front = front;
+    rfbNewFramebuffer(v->screen, (char *)pixman_image_get_data(front), w, h,
+                      8, 3, 4);
     vnc_fix_format(v->screen);
     it = rfbGetClientIterator(v->screen);
     while ((cl = rfbClientIteratorNext(it))) {
         v->screen->setTranslateFunction(cl);
     }
     rfbReleaseClientIterator(it);
-    g_free(old);
+    pixman_image_unref(old);
 }
 
+/*
+ * The stage, whole and newer, becomes libvncserver's framebuffer (no copy:
+ * libvncserver reads it only on this thread, between our calls); the old
+ * framebuffer becomes the stage, stale where this update drew.
+ */
 static void
 vnc_apply_rects(struct vnc *v, pixman_region32_t *out)
 {
-    int stride = pixman_image_get_stride(v->stage);
-    const char *src = (const char *)pixman_image_get_data(v->stage);
-    pixman_box32_t *b;
-    int n, i, y;
+    pixman_image_t *t;
 
-    b = pixman_region32_rectangles(&v->stage_dirty, &n);
-    for (i = 0; i < n; i++) {
-        for (y = b[i].y1; y < b[i].y2; y++) {
-            size_t off = (size_t)y * stride + (size_t)b[i].x1 * 4;
-
-            memcpy(v->fb + off, src + off, (size_t)(b[i].x2 - b[i].x1) * 4);
-        }
+    if (!pixman_region32_not_empty(&v->stage_dirty) ||
+        pixman_image_get_width(v->front) != pixman_image_get_width(v->stage)
+        || pixman_image_get_height(v->front) !=
+        pixman_image_get_height(v->stage)) {
+        return;
     }
+    t = v->front;
+    v->front = v->stage;
+    v->stage = t;
+    v->screen->frameBuffer = (char *)pixman_image_get_data(v->front);
     pixman_region32_copy(out, &v->stage_dirty);
+    pixman_region32_copy(&v->stage_stale, &v->stage_dirty);
     pixman_region32_clear(&v->stage_dirty);
 }
 
@@ -1011,13 +1056,13 @@ vnc_screen_new(struct vnc *v, const int fds[2], int nfds)
     int w = pixman_image_get_width(v->stage);
     int h = pixman_image_get_height(v->stage);
 
-    s = rfbGetScreen(NULL, NULL, w, h, 8, 3, 4);
+    v->front = vnc_picture_new(w, h);
+    s = v->front ? rfbGetScreen(NULL, NULL, w, h, 8, 3, 4) : NULL;
     if (!s) {
         return -ENOMEM;
     }
     v->screen = s;
-    v->fb = g_malloc0((size_t)w * h * 4);
-    s->frameBuffer = v->fb;
+    s->frameBuffer = (char *)pixman_image_get_data(v->front);
     vnc_fix_format(s);
     s->screenData = v;
     s->desktopName = v->dm->cfg && v->dm->cfg->name ? v->dm->cfg->name
@@ -1060,9 +1105,9 @@ vnc_alloc(struct dm *dm)
     v->listener.opaque = v;
     g_mutex_init(&v->lock);
     pixman_region32_init(&v->stage_dirty);
+    pixman_region32_init(&v->stage_stale);
     v->clients = g_ptr_array_new();
-    v->stage = pixman_image_create_bits(PIXMAN_x8r8g8b8, 640, 480, NULL,
-                                        640 * 4);
+    v->stage = vnc_picture_new(640, 480);
     return v;
 }
 
@@ -1151,8 +1196,11 @@ vnc_stop(struct vnc *v)
     vnc_opts_free(&v->opts);
     g_ptr_array_free(v->clients, TRUE);
     pixman_region32_fini(&v->stage_dirty);
+    pixman_region32_fini(&v->stage_stale);
     pixman_image_unref(v->stage);
-    g_free(v->fb);
+    if (v->front) {
+        pixman_image_unref(v->front);
+    }
     g_mutex_clear(&v->lock);
     g_free(v);
 }
