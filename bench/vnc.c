@@ -7,13 +7,16 @@
  *      (raw encoding: the server's own cost, no compression). Frames/s,
  *      against a baseline measured in the same run: the same bytes sent
  *      over a loopback TCP connection and read back (what any server must
- *      at least pay), as a ratio.
+ *      at least pay), as a ratio. The two alternate in rounds, so a busy
+ *      host slows both alike; the time the bench spends drawing each
+ *      frame (the guest's work, not the server's) is left out. Also the
+ *      CPU time per frame of each (all threads of this process).
  *   2. No client: wake-ups of the VNC thread and refreshes of the display
  *      over one second of loop time. Must be 0.
  *   3. A client on a static screen: VNC-thread wake-ups and process CPU
  *      time per second while the display's refresh timer runs.
  *
- *   vnc [-f FRAMES] [-t SECONDS]
+ *   vnc [-f FRAMES] [-r ROUNDS] [-t SECONDS]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench/bench.h"         /* bench_now_s, t_fail */
@@ -46,6 +50,12 @@ struct bench {
     struct vnc *v;
     int fd;
     uint8_t *buf;
+    int base_fd[2];                 /* baseline: receiving, sending end */
+};
+
+/* Wall seconds and CPU seconds (all threads) of some frames. */
+struct cost {
+    double wall, cpu;
 };
 
 static void
@@ -159,84 +169,6 @@ fill(struct display *d, uint32_t seed)
 }
 
 static double
-frames_vnc(struct bench *b, int frames)
-{
-    double t0;
-    int i;
-
-    request(b, false);
-    read_update(b);
-    t0 = bench_now_s();
-    for (i = 0; i < frames; i++) {
-        fill(b->d, (uint32_t)i);
-        display_refresh(b->d);
-        request(b, true);
-        if (read_update(b) != (size_t)W * H) {
-            t_fail(__FILE__, __LINE__, "partial full-screen update");
-        }
-    }
-    return frames / (bench_now_s() - t0);
-}
-
-/* Baseline: the same bytes through a loopback TCP pair, one thread each
- * side as the VNC thread and the client are. */
-static gpointer
-baseline_sender(gpointer opaque)
-{
-    int *args = opaque, i;
-    size_t sz = (size_t)W * H * 4;
-    uint8_t *src = g_malloc0(sz);
-
-    for (i = 0; i < args[1]; i++) {
-        if (send(args[0], src, sz, MSG_NOSIGNAL) != (ssize_t)sz) {
-            break;
-        }
-    }
-    g_free(src);
-    return NULL;
-}
-
-static double
-frames_baseline(int frames)
-{
-    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), args[2], c, i;
-    struct sockaddr_in sa = { .sin_family = AF_INET,
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t sl = sizeof(sa);
-    size_t sz = (size_t)W * H * 4, got;
-    uint8_t *dst = g_malloc(sz);
-    GThread *th;
-    double t0;
-    ssize_t r;
-
-    if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        listen(ls, 1) < 0 || getsockname(ls, (struct sockaddr *)&sa,
-                                         &sl) < 0) {
-        t_fail(__FILE__, __LINE__, "baseline socket: %s", strerror(errno));
-    }
-    c = connect_loopback(ntohs(sa.sin_port));
-    args[0] = accept(ls, NULL, NULL);
-    args[1] = frames;
-    t0 = bench_now_s();
-    th = g_thread_new("baseline", baseline_sender, args);
-    for (i = 0; i < frames; i++) {
-        for (got = 0; got < sz; got += (size_t)r) {
-            r = recv(c, dst + got, sz - got, 0);
-            if (r <= 0) {
-                t_fail(__FILE__, __LINE__, "baseline recv");
-            }
-        }
-    }
-    t0 = frames / (bench_now_s() - t0);
-    g_thread_join(th);
-    close(c);
-    close(args[0]);
-    close(ls);
-    g_free(dst);
-    return t0;
-}
-
-static double
 cpu_s(void)
 {
     struct rusage ru;
@@ -244,6 +176,129 @@ cpu_s(void)
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
            (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static double
+thread_cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Frames through the VNC server; the drawing is not counted. */
+static void
+frames_vnc(struct bench *b, int frames, uint32_t seed, struct cost *c)
+{
+    double t0, c0, f0, draw = 0, draw_cpu = 0;
+    int i;
+
+    t0 = bench_now_s();
+    c0 = cpu_s();
+    for (i = 0; i < frames; i++) {
+        f0 = thread_cpu_s();
+        draw -= bench_now_s();
+        fill(b->d, seed + (uint32_t)i);
+        draw += bench_now_s();
+        draw_cpu += thread_cpu_s() - f0;
+        display_refresh(b->d);
+        request(b, true);
+        if (read_update(b) != (size_t)W * H) {
+            t_fail(__FILE__, __LINE__, "partial full-screen update");
+        }
+    }
+    c->wall += bench_now_s() - t0 - draw;
+    c->cpu += cpu_s() - c0 - draw_cpu;
+}
+
+/* Baseline: the same bytes through a loopback TCP pair, one thread each
+ * side as the VNC thread and the client are. */
+struct baseline_job {
+    int fd, frames;
+};
+
+static gpointer
+baseline_sender(gpointer opaque)
+{
+    struct baseline_job *job = opaque;
+    size_t sz = (size_t)W * H * 4;
+    uint8_t *src = g_malloc0(sz);
+    int i;
+
+    for (i = 0; i < job->frames; i++) {
+        if (send(job->fd, src, sz, MSG_NOSIGNAL) != (ssize_t)sz) {
+            break;
+        }
+    }
+    g_free(src);
+    return NULL;
+}
+
+static void
+baseline_open(struct bench *b)
+{
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof(sa);
+
+    if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        listen(ls, 1) < 0 || getsockname(ls, (struct sockaddr *)&sa,
+                                         &sl) < 0) {
+        t_fail(__FILE__, __LINE__, "baseline socket: %s", strerror(errno));
+    }
+    b->base_fd[0] = connect_loopback(ntohs(sa.sin_port));
+    b->base_fd[1] = accept(ls, NULL, NULL);
+    close(ls);
+}
+
+static void
+frames_baseline(struct bench *b, int frames, struct cost *c)
+{
+    struct baseline_job job = { b->base_fd[1], frames };
+    size_t sz = (size_t)W * H * 4, got;
+    GThread *th;
+    double t0 = bench_now_s(), c0 = cpu_s();
+    ssize_t r;
+    int i;
+
+    th = g_thread_new("baseline", baseline_sender, &job);
+    for (i = 0; i < frames; i++) {
+        for (got = 0; got < sz; got += (size_t)r) {
+            r = recv(b->base_fd[0], b->buf + got, sz - got, 0);
+            if (r <= 0) {
+                t_fail(__FILE__, __LINE__, "baseline recv");
+            }
+        }
+    }
+    g_thread_join(th);
+    c->wall += bench_now_s() - t0;
+    c->cpu += cpu_s() - c0;
+}
+
+/* Rounds of VNC frames then baseline frames; prints the figures. */
+static void
+full_screen(struct bench *b, int frames, int rounds)
+{
+    struct cost v = { 0 }, base = { 0 };
+    int i, n = rounds * frames;
+
+    request(b, false);
+    read_update(b);
+    baseline_open(b);
+    for (i = 0; i < rounds; i++) {
+        frames_vnc(b, frames, (uint32_t)(i * frames), &v);
+        frames_baseline(b, frames, &base);
+    }
+    printf("vnc: full-screen %dx%d raw updates to a local client: %.1f "
+           "frames/s, %.2f ms CPU/frame (baseline: the same bytes over "
+           "loopback TCP, %.1f frames/s, %.2f ms CPU/frame; ratio %.2f "
+           "frames/s, %.2f CPU) [%d rounds of %d]\n", W, H, n / v.wall,
+           1e3 * v.cpu / n, n / base.wall, 1e3 * base.cpu / n,
+           base.wall / v.wall, base.cpu / v.cpu, rounds, frames);
+    close(b->base_fd[0]);
+    close(b->base_fd[1]);
 }
 
 /* Serve the loop for `secs` of wall time, the display timer on the dm
@@ -271,18 +326,21 @@ main(int argc, char **argv)
 {
     struct t_opts o = { 0 };
     struct bench b = { 0 };
-    int frames = 60, opt;
-    double secs = 1.0, fps, base, cpu;
+    int frames = 12, rounds = 5, opt;
+    double secs = 1.0, cpu;
     uint64_t wk, rf;
     char err[256];
 
-    while ((opt = getopt(argc, argv, "f:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "f:r:t:")) != -1) {
         if (opt == 'f') {
-            frames = atoi(optarg);
+            frames = MAX(atoi(optarg), 1);
+        } else if (opt == 'r') {
+            rounds = MAX(atoi(optarg), 1);
         } else if (opt == 't') {
             secs = atof(optarg);
         } else {
-            fprintf(stderr, "usage: vnc [-f FRAMES] [-t SECONDS]\n");
+            fprintf(stderr, "usage: vnc [-f FRAMES] [-r ROUNDS] "
+                    "[-t SECONDS]\n");
             return 2;
         }
     }
@@ -303,11 +361,7 @@ main(int argc, char **argv)
         t_fail(__FILE__, __LINE__, "work with no client");
     }
     handshake(&b);
-    fps = frames_vnc(&b, frames);
-    base = frames_baseline(frames);
-    printf("vnc: full-screen %dx%d raw updates to a local client: %.1f "
-           "frames/s (baseline: the same bytes over loopback TCP, %.1f "
-           "frames/s; ratio %.2f)\n", W, H, fps, base, fps / base);
+    full_screen(&b, frames, rounds);
     request(&b, true);              /* outstanding, as a viewer keeps one */
     idle_for(&b, secs, &wk, &rf, &cpu);
     printf("vnc: one client, static screen: %.1f VNC-thread wake-ups/s, "
