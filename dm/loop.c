@@ -6,6 +6,12 @@
  * event channel's fd, polled together with GLib's, is served straight from
  * the poll result: every pending port and slot, then a re-check of the
  * slots before the next sleep, and optionally a short adaptive spin.
+ *
+ * The wait is an epoll set, not poll(2): GLib's fds are mirrored into it
+ * (registered when GLib's set changes, not on every wake-up) with the event
+ * channel beside them. A poll(2) over the event channel and two more
+ * eventfds woke about 0.45 us later than a read(2) on one (bench/ioreq:
+ * 2.15 against 1.60 us), an epoll_wait over the same three 0.1 us.
  */
 #include "dm/loop.h"
 
@@ -13,6 +19,7 @@
 #include <glib.h>
 #include <glib-unix.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +49,12 @@ struct dm_loop {
     struct dm_fast fast;
     GPollFD *fds;
     gint fds_cap;
+    int epfd;                   /* the wait: GLib's fds and the fast fd */
+    GHashTable *ep_fds;         /* fd -> struct ep_fd, GLib's fds in it */
+    GArray *ep_last;            /* GLib's set at the last sync (GPollFD) */
+    bool ep_verify;             /* a GLib fd may have been replaced */
+    bool fast_stuck;            /* epoll refused the fast fd: always look */
+    unsigned int ep_stuck;      /* GLib fds epoll refused (always ready) */
     uint64_t spin_max_ns;       /* 0: no spin */
     uint64_t spin_ns;           /* the adaptive budget now */
     bool served;                /* the last iteration served fast work */
@@ -120,12 +133,18 @@ dm_loop_init(struct dm *dm)
     struct dm_timer_source *ts;
 
     l->post_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (l->post_fd < 0) {
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->post_fd < 0 || l->epfd < 0) {
         int err = errno;
 
+        if (l->post_fd >= 0) {
+            close(l->post_fd);
+        }
         g_free(l);
         return -err;
     }
+    l->ep_fds = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    l->ep_last = g_array_new(FALSE, FALSE, sizeof(GPollFD));
     g_mutex_init(&l->post_lock);
     g_queue_init(&l->posted);
     l->fast.fd = -1;
@@ -152,6 +171,9 @@ dm_loop_fini(struct dm *dm)
     g_source_destroy(l->timer_src);
     g_source_unref(l->timer_src);
     close(l->post_fd);
+    close(l->epfd);
+    g_hash_table_destroy(l->ep_fds);
+    g_array_free(l->ep_last, TRUE);
     g_mutex_clear(&l->post_lock);
     g_list_free(l->watches);
     g_free(l->fds);
@@ -231,6 +253,208 @@ dm_loop_unwatch(struct dm *dm, unsigned int id)
     }
 }
 
+/* ---- the wait: GLib's fds and the fast fd in one epoll set ----------- */
+
+#define EP_FAST_TAG UINT64_MAX
+#define EP_BATCH 64
+#define EP_EVENTS (G_IO_IN | G_IO_PRI | G_IO_OUT)  /* = EPOLLIN ... */
+
+/*
+ * One of GLib's fds as registered. stuck: epoll refused it (a regular
+ * file, /dev/null, a closed fd), so each wait reports what poll(2) would.
+ */
+struct ep_fd {
+    int fd;
+    gushort events;             /* registered */
+    gushort want;               /* GLib's set now (several sources: OR) */
+    gushort stuck;              /* revents to report every time, or 0 */
+    bool registered;
+};
+
+static int
+ep_ctl(struct dm_loop *l, int op, int fd, uint32_t events, uint64_t tag)
+{
+    struct epoll_event ev = { .events = events, .data.u64 = tag };
+
+    return epoll_ctl(l->epfd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* (Re-)register e for what GLib wants now. */
+static void
+ep_fd_apply(struct dm_loop *l, struct ep_fd *e)
+{
+    uint32_t ev = e->want & EP_EVENTS;
+    int r = -ENOENT;
+
+    if (e->registered) {
+        r = ep_ctl(l, EPOLL_CTL_MOD, e->fd, ev, (uint64_t)e->fd);
+    }
+    if (r == -ENOENT) {         /* new, or closed and its number reused */
+        r = ep_ctl(l, EPOLL_CTL_ADD, e->fd, ev, (uint64_t)e->fd);
+    }
+    if (r == -EEXIST) {
+        r = ep_ctl(l, EPOLL_CTL_MOD, e->fd, ev, (uint64_t)e->fd);
+    }
+    e->registered = r == 0;
+    e->events = e->want;
+    e->stuck = r == 0 ? 0 : r == -EBADF ? G_IO_NVAL :
+               e->want & (G_IO_IN | G_IO_OUT);
+}
+
+static void
+ep_fd_drop(struct dm_loop *l, struct ep_fd *e)
+{
+    /* A number that is the fast fd's now was closed: nothing to drop. */
+    if (e->registered && e->fd != l->fast.fd) {
+        ep_ctl(l, EPOLL_CTL_DEL, e->fd, 0, 0);
+    }
+}
+
+static bool
+ep_same(const struct dm_loop *l, gint n)
+{
+    const GPollFD *last = &g_array_index(l->ep_last, GPollFD, 0);
+
+    if ((guint)n != l->ep_last->len) {
+        return false;
+    }
+    for (gint i = 0; i < n; i++) {
+        if (l->fds[i].fd != last[i].fd ||
+            l->fds[i].events != last[i].events) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* What GLib wants, fd by fd (the same fd may come from several sources). */
+static void
+ep_collect(struct dm_loop *l, gint n)
+{
+    GHashTableIter it;
+    struct ep_fd *e;
+
+    g_hash_table_iter_init(&it, l->ep_fds);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
+        e->want = 0;
+    }
+    for (gint i = 0; i < n; i++) {
+        int fd = l->fds[i].fd;
+
+        if (fd < 0) {
+            continue;               /* poll(2) skips it too */
+        }
+        e = g_hash_table_lookup(l->ep_fds, GINT_TO_POINTER(fd));
+        if (!e) {
+            e = g_new0(struct ep_fd, 1);
+            e->fd = fd;
+            g_hash_table_insert(l->ep_fds, GINT_TO_POINTER(fd), e);
+        }
+        e->want |= l->fds[i].events | G_IO_ERR;  /* never 0 once wanted */
+    }
+}
+
+/*
+ * Mirror GLib's set into the epoll set: nothing to do while it stays the
+ * same (every wake-up of a busy guest). After one of GLib's fds fired,
+ * every registration is checked (ep_verify): a source may have closed its
+ * fd and another one taken the same number. GLib signals its wake-up fd on
+ * every fd it starts to poll, so a replaced fd is always seen that way.
+ */
+static void
+ep_sync(struct dm_loop *l, gint n)
+{
+    GHashTableIter it;
+    struct ep_fd *e;
+
+    if (!l->ep_verify && ep_same(l, n)) {
+        return;
+    }
+    ep_collect(l, n);
+    l->ep_stuck = 0;
+    g_hash_table_iter_init(&it, l->ep_fds);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
+        if (!e->want) {
+            ep_fd_drop(l, e);
+            g_hash_table_iter_remove(&it);
+            continue;
+        }
+        if (l->ep_verify || e->want != e->events) {
+            ep_fd_apply(l, e);
+        }
+        l->ep_stuck += e->stuck != 0;
+    }
+    g_array_set_size(l->ep_last, 0);
+    g_array_append_vals(l->ep_last, l->fds, (guint)n);
+    l->ep_verify = false;
+}
+
+/* One of our own fd watches (dm_loop_watch_fd): never replaced unseen. */
+static bool
+ep_own_fd(const struct dm_loop *l, int fd)
+{
+    for (const GList *it = l->watches; it; it = it->next) {
+        if (((const struct dm_fd_watch *)it->data)->fd == fd) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+ep_revents(struct dm_loop *l, gint n, int fd, uint32_t events)
+{
+    for (gint i = 0; i < n; i++) {
+        if (l->fds[i].fd == fd) {
+            l->fds[i].revents |= (gushort)(events & (l->fds[i].events |
+                                                     G_IO_ERR | G_IO_HUP));
+        }
+    }
+    if (!ep_own_fd(l, fd)) {
+        l->ep_verify = true;
+    }
+}
+
+static void
+ep_stuck_revents(struct dm_loop *l, gint n)
+{
+    for (gint i = 0; i < n; i++) {
+        const struct ep_fd *e =
+            g_hash_table_lookup(l->ep_fds, GINT_TO_POINTER(l->fds[i].fd));
+
+        if (e && e->stuck) {
+            l->fds[i].revents |= e->stuck & (l->fds[i].events | G_IO_NVAL);
+        }
+    }
+}
+
+/* Wait; GLib's revents filled in. True if the fast fd is readable. */
+static bool
+ep_wait(struct dm_loop *l, gint n, gint timeout)
+{
+    struct epoll_event ev[EP_BATCH];
+    bool fast = l->fast_stuck;
+    int r;
+
+    ep_sync(l, n);
+    for (gint i = 0; i < n; i++) {
+        l->fds[i].revents = 0;
+    }
+    if (l->ep_stuck) {
+        ep_stuck_revents(l, n);
+        timeout = 0;
+    }
+    r = epoll_wait(l->epfd, ev, EP_BATCH, fast ? 0 : timeout);
+    for (int i = 0; i < r; i++) {
+        if (ev[i].data.u64 == EP_FAST_TAG) {
+            fast = true;
+        } else {
+            ep_revents(l, n, (int)ev[i].data.u64, ev[i].events);
+        }
+    }
+    return fast && l->fast.fd >= 0;
+}
+
 /* ---- completions from worker threads --------------------------------- */
 
 void
@@ -294,10 +518,25 @@ dm_loop_set_fast(struct dm *dm, int fd, const struct dm_loop_fast_ops *ops,
 {
     struct dm_loop *l = dm->loop;
 
+    if (l->fast.fd >= 0) {
+        ep_ctl(l, EPOLL_CTL_DEL, l->fast.fd, 0, 0);
+    }
     l->fast.fd = ops ? fd : -1;
     l->fast.ops = fd >= 0 ? ops : NULL;
     l->fast.opaque = opaque;
     l->served = false;
+    l->fast_stuck = false;
+    if (l->fast.fd >= 0) {
+        int r = ep_ctl(l, EPOLL_CTL_ADD, l->fast.fd, EPOLLIN, EP_FAST_TAG);
+
+        if (r < 0) {
+            DM_WARN("main loop: epoll refused the event channel's fd %d "
+                    "(%s): looked at on every pass", fd, g_strerror(-r));
+            l->fast_stuck = true;
+        }
+    }
+    /* Its number may have been one of GLib's (a close, a reuse). */
+    l->ep_verify = true;
 }
 
 void
@@ -426,7 +665,7 @@ spin_adapt(struct dm_loop *l, bool spun, uint64_t slept_ns)
 
 /* ---- one iteration --------------------------------------------------- */
 
-/* GLib's sources and timeout, plus the fast fd at the end of the array. */
+/* GLib's sources and timeout. */
 static gint
 loop_query(struct dm_loop *l, GMainContext *ctx, gint prio, gint *timeout)
 {
@@ -434,15 +673,12 @@ loop_query(struct dm_loop *l, GMainContext *ctx, gint prio, gint *timeout)
 
     for (;;) {
         n = g_main_context_query(ctx, prio, timeout, l->fds, l->fds_cap);
-        if (n < l->fds_cap) {
+        if (n <= l->fds_cap) {
             break;
         }
-        l->fds_cap = MAX(n + 1, 2 * l->fds_cap);
+        l->fds_cap = MAX(n, 2 * l->fds_cap);
         l->fds = g_renew(GPollFD, l->fds, l->fds_cap);
     }
-    l->fds[n].fd = l->fast.fd;
-    l->fds[n].events = G_IO_IN;
-    l->fds[n].revents = 0;
     return n;
 }
 
@@ -468,7 +704,7 @@ fast_recheck(struct dm_loop *l, unsigned int *served)
 static void
 loop_once(struct dm_loop *l, GMainContext *ctx, bool may_block)
 {
-    gint prio, timeout, n, nfds;
+    gint prio, timeout, n;
     unsigned int served = 0;
     bool spun = false;
     uint64_t t0 = 0;
@@ -478,7 +714,6 @@ loop_once(struct dm_loop *l, GMainContext *ctx, bool may_block)
         may_block = false;
     }
     n = loop_query(l, ctx, prio, &timeout);
-    nfds = n + (l->fast.fd >= 0);
     if (!may_block) {
         timeout = 0;
     } else if (timeout != 0) {
@@ -493,8 +728,7 @@ loop_once(struct dm_loop *l, GMainContext *ctx, bool may_block)
         l->stats.sleeps++;
         t0 = l->spin_max_ns ? mono_ns() : 0;
     }
-    if (g_poll(l->fds, (guint)nfds, timeout) > 0 && nfds > n &&
-        l->fds[n].revents) {
+    if (ep_wait(l, n, timeout)) {
         l->stats.fast_events++;
         if (t0) {
             spin_adapt(l, spun, mono_ns() - t0);

@@ -2,9 +2,9 @@
  * The main loop: GLib's default context for timers, backend fds, QMP and
  * the completion queue, driven by hvmdm's own iteration so that one fd,
  * the hypervisor's event channel, takes a fast path: it sits in the same
- * poll set, but is served straight from the poll's result, until nothing
- * is left, and re-checked before every sleep, without going through GLib's
- * dispatch. Device code runs only on this thread; worker threads hand
+ * epoll set as GLib's fds (mirrored there, dm/loop.c), but is served
+ * straight from the wait's result, until nothing is left, and re-checked
+ * before every sleep, without going through GLib's dispatch. Device code runs only on this thread; worker threads hand
  * completions back with dm_post(). Sources live on GLib's default main
  * context, so a device may also use g_unix_fd_add() for output watches.
  */
