@@ -4,9 +4,10 @@
  * the hypervisor's event channel, takes a fast path: it sits in the same
  * epoll set as GLib's fds (mirrored there, dm/loop.c), but is served
  * straight from the wait's result, until nothing is left, and re-checked
- * before every sleep, without going through GLib's dispatch. Device code runs only on this thread; worker threads hand
- * completions back with dm_post(). Sources live on GLib's default main
- * context, so a device may also use g_unix_fd_add() for output watches.
+ * before every sleep, without going through GLib's dispatch. Device code
+ * runs only on this thread; worker threads hand completions back with
+ * dm_post(). Sources live on GLib's default main context, so a device may
+ * also use g_unix_fd_add() for output watches.
  */
 #ifndef DM_LOOP_H
 #define DM_LOOP_H
