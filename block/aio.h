@@ -25,6 +25,11 @@ typedef long blk_aio_job(void *arg);
 
 /* Make each write durable before it completes (RWF_DSYNC). */
 #define BLK_AIO_DSYNC 1u
+/*
+ * fd goes through the page cache (neither O_DIRECT nor O_DSYNC): a write
+ * of whole pages may be done on the calling thread (see aio.c).
+ */
+#define BLK_AIO_BUFFERED 2u
 
 /* use_uring false forces the thread pool (tests, or the caller's choice). */
 struct blk_aio *blk_aio_new(struct dm *dm, bool use_uring, char *err,
@@ -54,6 +59,9 @@ void blk_aio_complete_later(struct blk_aio *a, long ret, blk_aio_cb *cb,
 /* Wait for every request and run their callbacks (loop thread only). */
 void blk_aio_drain(struct blk_aio *a);
 unsigned int blk_aio_in_flight(const struct blk_aio *a);
+/* Writes done on the loop thread, and how many of them were slow. */
+uint64_t blk_aio_inline_writes(const struct blk_aio *a);
+uint64_t blk_aio_inline_slow(const struct blk_aio *a);
 
 /* Synchronous helpers with the same semantics (worker threads). */
 long blk_aio_sync_preadv(int fd, uint64_t offset, const struct iovec *iov,

@@ -516,6 +516,9 @@ blk_rw(struct blk *b, enum blk_op op, uint64_t offset,
         b->cache != DM_CACHE_UNSAFE && b->cache != DM_CACHE_WRITETHROUGH) {
         req->flags |= BLK_AIO_DSYNC;
     }
+    if (b->cache == DM_CACHE_WRITEBACK || b->cache == DM_CACHE_UNSAFE) {
+        req->flags |= BLK_AIO_BUFFERED;         /* no O_DIRECT, no O_DSYNC */
+    }
     req->direct = b->drv->direct_ok &&
                   b->drv->direct_ok(b, offset, req->iov, iovcnt);
     req->exclusive = op == BLK_OP_WRITE && !req->direct && b->align > 1 &&

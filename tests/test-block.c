@@ -569,6 +569,69 @@ T_TEST(block_engine_pool_errors_and_eof)
     engine_errors_and_eof(false);
 }
 
+/*
+ * Whole pages through the page cache are written on the calling thread
+ * (no hand-off to a kernel worker): done at once, completed from the loop
+ * later as any request. Anything else goes to the engine.
+ */
+static void
+engine_writes_whole_pages_inline(bool uring)
+{
+    struct fx f = fx_new();
+    char err[256] = "", *path = fx_path(&f, "i.raw");
+    struct blk_aio *a = blk_aio_new(f.t->dm, uring, err, sizeof(err));
+    static uint8_t img[16384], wbuf[8192];
+    struct iovec w = { wbuf, sizeof(wbuf) }, half = { wbuf, 512 };
+    struct done d = { 0 };
+    uint8_t *got;
+    size_t len;
+    int fd, full;
+
+    T_ASSERT(a != NULL);
+    write_file(path, img, sizeof(img));
+    fd = open(path, O_RDWR);
+    full = open("/dev/full", O_WRONLY);
+    T_ASSERT(fd >= 0 && full >= 0);
+    pattern(wbuf, sizeof(wbuf), 0, 12);
+    blk_aio_pwritev(a, fd, 4096, &w, 1, BLK_AIO_BUFFERED, done_cb, &d);
+    T_EQ(blk_aio_inline_writes(a), 1);
+    T_EQ(d.n, 0);                       /* never inside the call */
+    T_EQ(blk_aio_in_flight(a), 1);
+    got = read_file(path, &len);        /* already in the file */
+    T_ASSERT(len == sizeof(img) && !memcmp(got + 4096, wbuf, sizeof(wbuf)));
+    g_free(got);
+    /* Not a whole page, durable, or not through the cache: the engine. */
+    blk_aio_pwritev(a, fd, 512, &half, 1, BLK_AIO_BUFFERED, done_cb, &d);
+    blk_aio_pwritev(a, fd, 0, &w, 1, BLK_AIO_BUFFERED | BLK_AIO_DSYNC,
+                    done_cb, &d);
+    blk_aio_pwritev(a, fd, 0, &w, 1, 0, done_cb, &d);
+    T_EQ(blk_aio_inline_writes(a), 1);
+    /* An error on the inline path reaches the callback. */
+    blk_aio_pwritev(a, full, 0, &w, 1, BLK_AIO_BUFFERED, done_cb, &d);
+    /* (Unless the first write blocked for milliseconds: a back-off.) */
+    T_EQ(blk_aio_inline_writes(a), blk_aio_inline_slow(a) ? 1 : 2);
+    blk_aio_drain(a);
+    T_EQ(d.n, 5);
+    T_EQ(d.ret[0], sizeof(wbuf));
+    T_EQ(d.ret[1] + d.ret[2] + d.ret[3] + d.ret[4],
+         512 + 2 * sizeof(wbuf) - ENOSPC);
+    blk_aio_free(a);
+    close(fd);
+    close(full);
+    g_free(path);
+    fx_free(&f);
+}
+
+T_TEST(block_engine_uring_writes_whole_pages_inline)
+{
+    engine_writes_whole_pages_inline(true);
+}
+
+T_TEST(block_engine_pool_writes_whole_pages_inline)
+{
+    engine_writes_whole_pages_inline(false);
+}
+
 /* Completions through the dm loop (as production sees them), not drain. */
 T_TEST(block_engine_completes_through_loop)
 {
