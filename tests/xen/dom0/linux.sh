@@ -75,7 +75,8 @@ linux_guest_config()
     linux-net-*) extra="$extra net=1 net_mb=$(net_mb "$kind")" ;;
     esac
     # linux-fb: the guest's fb hook runs (tests/xen/guest/fb-hook.sh); the
-    # mode is pinned, qemu's EDID would make bochs-drm prefer another
+    # mode is pinned (xenfv has no EDID in either device model; with one,
+    # bochs-drm would take the EDID's preferred mode)
     [ "$kind" = linux-fb ] && extra="$extra fb=1 video=1024x768"
     [ "$LINUX_SCREEN" = 1 ] && [ "$kind" != linux-fb ] &&
         extra="$extra screen=1"

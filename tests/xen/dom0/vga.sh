@@ -299,6 +299,12 @@ linux_run_fb()
     echo go > "$(cat "$DIR/tty")"
     dump_file "$dm/$NAME.screendumps" "$DIR/screendumps"
     why=$(fb_check "$f" "$fb")
+    if [ -n "$why" ] && [ -z "$(fb_check "$f" "$fb")" ]; then
+        # The same bytes read differently: a dom0 tool of the check
+        # crashed (busybox segfaults under TCG), not the screen.
+        log "$dm linux-fb: '$why' on the first reading only"
+        why=""
+    fi
     if [ -z "$why" ] && ! note=$(fb_compare "$f"); then
         why=$note
     fi

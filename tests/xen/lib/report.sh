@@ -2,13 +2,12 @@
 # the device-model timing table (sourced by tests/xen/run; POSIX sh).
 
 # The default scenarios (what `make check-xen` and CI run), one line per
-# area so each area moves its scenarios in on its own line. Others run when
-# named in SCENARIOS: bochs-drm's framebuffer console (linux-fb,
-# tests/xen/dom0/vga.sh). The SDL window (sdl-window,
-# tests/xen/dom0/sdl.sh) is SKIP for qemu, built without SDL.
+# area so each area moves its scenarios in on its own line. The SDL window
+# (sdl-window, tests/xen/dom0/sdl.sh) is SKIP for qemu, built without SDL.
 DEFAULT_SCENARIOS="disk-boot checksum cdrom-boot destroy poweroff"
 DEFAULT_SCENARIOS="$DEFAULT_SCENARIOS round-trip xl-tools"
 DEFAULT_SCENARIOS="$DEFAULT_SCENARIOS vga-banner vga-text vga-m13 vga-vbe"
+DEFAULT_SCENARIOS="$DEFAULT_SCENARIOS linux-fb"
 DEFAULT_SCENARIOS="$DEFAULT_SCENARIOS linux-emu linux-pv linux-hostile"
 DEFAULT_SCENARIOS="$DEFAULT_SCENARIOS linux-net-emu linux-net-pv"
 DEFAULT_SCENARIOS="$DEFAULT_SCENARIOS vnc-port vnc-auth vnc-banner vnc-text"
