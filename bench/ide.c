@@ -15,10 +15,10 @@
  * command by command in turns (who goes first alternates), after one
  * untimed round, on an image whose blocks are allocated and whose pages
  * are clean and cached; a pair of commands during which another process
- * preempted us is measured again ("pairs again"). Prints MiB/s for each, the ratio over all rounds,
- * the median round's ratio (a burst of load on a shared host lands on one
- * side of one round; the median pairs like with like) and the worst and
- * best round's. Target for DMA: >= 0.7.
+ * preempted us is measured again ("pairs again"). Prints MiB/s for each,
+ * the ratio over all rounds, the median round's ratio (a burst of load on
+ * a shared host lands on one side of one round; the median pairs like with
+ * like) and the worst and best round's. Target for DMA: >= 0.7.
  *
  *   ide [-r ROUNDS] [-s FILE_MIB] [-k dma-read|dma-write|pio-read]
  *       [-c writeback|none]
