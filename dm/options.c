@@ -1218,8 +1218,8 @@ dev_vga(struct parse_ctx *c, struct dm_opts *o, const char *driver)
     if (dm_opts_str(o, "id", &id) < 0 ||
         dm_opts_uint(o, "vgamem_mb", 1, 512, &mb) < 0 ||
         (!cirrus && (dm_opts_str(o, "edid", &edid) < 0 ||
-                     dm_opts_uint(o, "xres", 1, 65535, &x) < 0 ||
-                     dm_opts_uint(o, "yres", 1, 65535, &y) < 0)) ||
+                     dm_opts_uint(o, "xres", 640, 2560, &x) < 0 ||
+                     dm_opts_uint(o, "yres", 480, 1600, &y) < 0)) ||
         dm_opts_finish(o, cirrus ? "id, vgamem_mb"
                                  : "id, vgamem_mb, edid, xres, yres") < 0) {
         return -1;

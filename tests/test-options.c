@@ -343,6 +343,11 @@ T_TEST(options_device_errors)
                  "cirrus-vga has 4, 8 or 16 MiB");
     expect_error(ARGS("-device", "VGA", "-device", "cirrus-vga"),
                  "a second display adapter");
+    expect_error(ARGS("-device", "VGA,xres=4096,yres=2160"),
+                 "xres=4096: expected a number from 640");
+    expect_error(ARGS("-device", "VGA,edid=maybe"), "edid=maybe");
+    expect_error(ARGS("-device", "cirrus-vga,edid=on"),
+                 "unknown parameter 'edid'");
     expect_error(ARGS("-netdev", "vde,id=n"),
                  "-netdev: hvmdm has the tap device");
     expect_error(ARGS("-device", "e1000,netdev=n", "-device", "e1000,netdev=n",
@@ -350,6 +355,30 @@ T_TEST(options_device_errors)
     expect_error(ARGS("-netdev", "tap,id=n", "-netdev", "tap,id=n"),
                  "duplicate id 'n'");
     expect_error(ARGS("-net", "nic,model=e1000"), "legacy -net");
+}
+
+/* The std VGA's EDID: edid=, xres=, yres=; xenfv (xenfv-3.1) has none by
+ * default, as QEMU's compat properties say, xenfv-4.2 and pc have one. */
+T_TEST(options_vga_edid)
+{
+    struct dm_config cfg;
+
+    expect_ok(&cfg, ARGS("-xen-domid", "1", "-device",
+                         "VGA,vgamem_mb=16,edid=on,xres=1280,yres=800",
+                         "-machine", "xenfv,suppress-vmdesc=on"));
+    T_ASSERT(cfg.vga_edid_set && cfg.vga_edid);
+    T_EQ(cfg.vga_xres, 1280);
+    T_EQ(cfg.vga_yres, 800);
+    T_ASSERT(cfg.machine_no_edid);
+    dm_config_free(&cfg);
+    expect_ok(&cfg, ARGS("-xen-domid", "1", "-device", "VGA", "-machine",
+                         "xenfv-4.2"));
+    T_ASSERT(!cfg.vga_edid_set && !cfg.machine_no_edid);
+    dm_config_free(&cfg);
+    expect_ok(&cfg, ARGS("-xen-domid", "1", "-device", "VGA,edid=off",
+                         "-machine", "pc,accel=xen"));
+    T_ASSERT(cfg.vga_edid_set && !cfg.vga_edid && !cfg.machine_no_edid);
+    dm_config_free(&cfg);
 }
 
 /* Devices emulated later are accepted (with a warning). */
@@ -363,6 +392,7 @@ T_TEST(options_device_later)
                          "-no-acpi"));
     T_ASSERT(strcmp(cfg.vga, "cirrus-vga") == 0);
     T_EQ(cfg.vgamem_mb, 8);
+    T_ASSERT(!cfg.vga_edid_set);
     T_ASSERT(cfg.usb);
     T_ASSERT(cfg.usb_tablet);
     T_ASSERT(cfg.xen_platform);
