@@ -343,13 +343,13 @@ count_fd(gint fd, GIOCondition cond, gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
-/* Iterate, blocking, until *count moves or about a second passes. */
+/* Iterate, blocking, until *count moves or about ms pass. */
 static bool
-iterate_until(struct lt *l, const unsigned int *count)
+iterate_until(struct lt *l, const unsigned int *count, unsigned int ms)
 {
     unsigned int before = *count;
     bool over = false;
-    guint guard = g_timeout_add(1000, set_flag, &over);
+    guint guard = g_timeout_add(ms, set_flag, &over);
 
     while (*count == before && !over) {
         dm_loop_iterate(l->t->dm, 1);
@@ -378,7 +378,7 @@ T_TEST(loop_sees_a_glib_fd_replaced_under_the_same_number)
     fd = p1[0];
     id = g_unix_fd_add(fd, G_IO_IN, count_fd, &c1);
     T_EQ(write(p1[1], "a", 1), 1);
-    T_ASSERT(iterate_until(&l, &c1));
+    T_ASSERT(iterate_until(&l, &c1, 1000));
     dm_loop_iterate(l.t->dm, 0);
     g_source_remove(id);
     close(p1[0]);
@@ -387,7 +387,7 @@ T_TEST(loop_sees_a_glib_fd_replaced_under_the_same_number)
     g_unix_fd_add(fd, G_IO_IN, count_fd, &c2);
     dm_loop_iterate(l.t->dm, 0);
     T_EQ(write(p2[1], "b", 1), 1);
-    T_ASSERT(iterate_until(&l, &c2));
+    T_ASSERT(iterate_until(&l, &c2, 1000));
     T_EQ(c1, 1);
     g_source_remove_by_user_data(&c2);
     close(fd);
@@ -406,11 +406,11 @@ T_TEST(loop_reports_an_unpollable_fd_as_poll_does)
     lt_init(&l, 1);
     T_ASSERT(fd >= 0);
     g_unix_fd_add(fd, G_IO_IN, count_fd, &c);
-    T_ASSERT(iterate_until(&l, &c));
+    T_ASSERT(iterate_until(&l, &c, 1000));
     g_source_remove_by_user_data(&c);
     close(fd);
     /* Gone from the set: an idle pass sleeps again (the guard ends it). */
-    T_ASSERT(!iterate_until(&l, &c));
+    T_ASSERT(!iterate_until(&l, &c, 100));
     t_machine_free(l.t);
 }
 
@@ -425,10 +425,10 @@ T_TEST(loop_serves_two_sources_on_one_fd)
     T_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     g_unix_fd_add(sv[0], G_IO_IN, count_fd, &in);
     g_unix_fd_add(sv[0], G_IO_OUT, count_fd, &out);
-    T_ASSERT(iterate_until(&l, &out));
+    T_ASSERT(iterate_until(&l, &out, 1000));
     T_EQ(in, 0);
     T_EQ(write(sv[1], "x", 1), 1);
-    T_ASSERT(iterate_until(&l, &in));
+    T_ASSERT(iterate_until(&l, &in, 1000));
     g_source_remove_by_user_data(&in);
     g_source_remove_by_user_data(&out);
     close(sv[0]);
