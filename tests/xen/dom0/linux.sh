@@ -72,7 +72,8 @@ linux_guest_config()
     [ "$mode" = pv ] && extra=" xen_no_vector_callback"
     # linux-net-*: the guest's network hook runs (tests/xen/guest/net-hook.sh)
     case $kind in
-    linux-net-*) extra="$extra net=1 net_mb=$(net_mb "$kind")" ;;
+    linux-net-*) extra="$extra net=1 net_mb=$(net_mb "$kind")"
+        extra="$extra net_s=$(net_budget "$kind")" ;;
     esac
     # linux-fb: the guest's fb hook runs (tests/xen/guest/fb-hook.sh); the
     # mode is pinned (xenfv has no EDID in either device model; with one,
@@ -296,7 +297,9 @@ linux_run_guest()
         [ -n "$rss" ] && metric "$dm" "rss_kb_linux_$mode" "$rss"
     fi
     [ "$LINUX_SCREEN" = 1 ] && [ "$kind" != linux-fb ] && linux_screen
-    t=$(wait_text "$DIR/serial" "^(END|PAT BAD)" "$T_LINUX" "$DOMID")
+    tend=$T_LINUX
+    case $mode in net-*) tend=$(( T_LINUX + $(net_budget "$kind") )) ;; esac
+    t=$(wait_text "$DIR/serial" "^(END|PAT BAD)" "$tend" "$DOMID")
     w=$?
     if [ "$w" != 0 ] || grep -q "^PAT BAD" "$DIR/serial"; then
         result "$dm" "$kind" FAIL "guest: $(tr -d '\r' < "$DIR/serial" |

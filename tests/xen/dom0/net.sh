@@ -5,7 +5,8 @@
 #                  guest's e1000 driver brings eth0 up through the device
 #                  model's NIC and tap, gets a DHCP lease from dom0's
 #                  udhcpd over xenbr0, pings dom0 and sends it 32 MiB over
-#                  TCP (busybox nc), checked by md5
+#                  TCP (busybox nc; 8 through qemu-xen's e1000, see net_mb),
+#                  checked by md5
 #   linux-net-pv   xen_platform_pci=1: the kernel unplugs the emulated NIC
 #                  and xen-netfront carries the same test through netback
 #
@@ -14,15 +15,27 @@
 NET_PORT=5001
 NET_READY=""
 
-# MiB the guest sends: NET_MB for both, else 32 through netfront and 8
-# through the emulated e1000 (every frame costs requests at milliseconds
-# each here: qemu-xen's e1000 did not finish 32 MiB in ten minutes).
+# MiB the guest sends (issue 9: 32), NET_MB to change it for both. qemu-xen's
+# e1000 ($dm qemu, linux-net-emu) sends 8: it is the side-by-side reference,
+# and in one of two 32 MiB sends here its guest stopped for good (Xen idle,
+# the machine silent until the 1200 s stall check ended the whole run).
 net_mb()
 {
-    case $1 in
-    *emu) echo "${NET_MB:-8}" ;;
+    case $dm:$1 in
+    qemu:*emu) echo "${NET_MB:-8}" ;;
     *) echo "${NET_MB:-32}" ;;
     esac
+}
+
+# Seconds the send may take: net_mb MiB at NET_FLOOR_KBS (default 40 kB/s,
+# well under qemu-xen's e1000 here, 94-156 kB/s) and a minute, at least
+# the ten minutes every Linux step has. The guest's nc and dom0's wait for
+# the end both use it.
+net_budget()
+{
+    b=$(( $(net_mb "$1") * 1024 / ${NET_FLOOR_KBS:-40} + 60 ))
+    [ "$b" -lt 600 ] && b=600
+    echo "$b"
 }
 
 net_setup()
@@ -100,7 +113,8 @@ net_watch()
         wait_text "$DIR/serial" "^NET PING" "$T_LINUX" "$DOMID" >/dev/null ||
             exit 0
         a=$(net_ioreqs "$DOMID")
-        wait_text "$DIR/serial" "^NET TX" "$T_LINUX" "$DOMID" >/dev/null ||
+        wait_text "$DIR/serial" "^NET TX" "$(net_budget "$kind")" "$DOMID" \
+            >/dev/null ||
             exit 0
         b=$(net_ioreqs "$DOMID")
         [ -n "$a" ] && [ -n "$b" ] && echo $(( b - a )) > "$WORK/net-ioreqs"

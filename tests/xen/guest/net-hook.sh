@@ -62,12 +62,21 @@ cat /tmp/ping.log
 mb=${net_mb:-32}
 dd if=/dev/urandom of=/tmp/data bs=1M count="$mb" 2>/dev/null
 sum=$(md5sum < /tmp/data | cut -d' ' -f1)
+# What the send cost the NIC: frames each way (fewer transmitted than
+# 1448-byte segments means TSO) and eth0's interrupts.
+net_counts()
+{
+    st=/sys/class/net/eth0/statistics
+    echo "net: $1: tx_packets $(cat $st/tx_packets) rx_packets" \
+        "$(cat $st/rx_packets) irq $(grep eth0 /proc/interrupts)"
+}
+net_counts before
 t0=$(now_cs)
-if ! timeout 600 nc 10.0.0.1 5001 < /tmp/data; then
+if ! timeout "${net_s:-600}" nc 10.0.0.1 5001 < /tmp/data; then
     mark "NET TXFAIL"
     exit 0
 fi
 t1=$(now_cs)
 mark "NET TX $sum $(( mb * 1024 * 100 / (t1 - t0 + 1) )) $drv"
+net_counts after
 rm -f /tmp/data
-ip -s link show eth0
