@@ -313,11 +313,12 @@ ep_fd_drop(struct dm_loop *l, struct ep_fd *e)
 static bool
 ep_same(const struct dm_loop *l, gint n)
 {
-    const GPollFD *last = &g_array_index(l->ep_last, GPollFD, 0);
+    const GPollFD *last = (const GPollFD *)(void *)l->ep_last->data;
 
     if ((guint)n != l->ep_last->len) {
         return false;
     }
+    /* An empty GArray's data is NULL: no element address to take. */
     for (gint i = 0; i < n; i++) {
         if (l->fds[i].fd != last[i].fd ||
             l->fds[i].events != last[i].events) {
