@@ -571,6 +571,27 @@ T_TEST(vga_mode12h_planar)
     t_machine_free(t);
 }
 
+/* CGA graphics memory: even rows in the first 8 KiB, odd in the second. */
+static uint32_t
+cga_row(unsigned int y)
+{
+    return (y & 1) * 0x2000 + (y / 2) * 80;
+}
+
+/* The BIOS's way to fill the CGA window: 16 KiB at 0xB8000, shown
+ * 640x400 (200 rows, each scanned twice). */
+static void
+cga_show(struct t_machine *t, struct display *d, const uint8_t mem[0x4000])
+{
+    for (uint32_t i = 0; i < 0x4000; i++) {
+        buf_write(t, 0xb8000 + i, mem[i]);
+    }
+    t_buf_kick(t);
+    display_refresh(d);
+    T_EQ(display_width(d), 640);
+    T_EQ(display_height(d), 400);
+}
+
 /* Mode 4: 2-bit pixels, CGA row interleave, each pixel shown 2x2. */
 T_TEST(vga_mode4_cga)
 {
@@ -588,18 +609,12 @@ T_TEST(vga_mode4_cga)
     for (y = 0; y < 200; y++) {
         for (x = 0; x < 320; x++) {
             unsigned int v = (x / 3 + y) & 3;
-            uint32_t b = (y & 1) * 0x2000 + (y / 2) * 80 + x / 4;
+            uint32_t b = cga_row(y) + x / 4;
 
             mem[b] |= (uint8_t)(v << (6 - 2 * (x % 4)));
         }
     }
-    for (i = 0; i < sizeof(mem); i++) {
-        buf_write(t, 0xb8000 + i, mem[i]);
-    }
-    t_buf_kick(t);
-    display_refresh(d);
-    T_EQ(display_width(d), 640);
-    T_EQ(display_height(d), 400);
+    cga_show(t, d, mem);
     for (y = 0; y < 200; y++) {
         for (x = 0; x < 320; x++) {
             uint8_t c = mode4.ar[(x / 3 + y) & 3];
@@ -685,27 +700,21 @@ T_TEST(vga_mode6_cga_2colour)
     struct t_machine *t = vga_machine();
     struct display *d = display_get(t->dm);
     uint8_t mem[0x4000] = { 0 };
-    unsigned int i, x, y;
+    unsigned int x, y;
 
     set_mode(t, &mode6);
     dac_set(t, 0x00, 0x01, 0x02, 0x03);         /* 07 08 0f */
     dac_set(t, 0x17, 0x3f, 0x2a, 0x15);         /* 6-bit: ff a8 57 */
     for (y = 0; y < 200; y++) {
         for (x = 0; x < 640; x++) {
-            uint32_t b = (y & 1) * 0x2000 + (y / 2) * 80 + x / 8;
+            uint32_t b = cga_row(y) + x / 8;
 
             if ((x * 7 + y * 3) % 5 < 2) {
                 mem[b] |= (uint8_t)(0x80 >> (x % 8));
             }
         }
     }
-    for (i = 0; i < sizeof(mem); i++) {
-        buf_write(t, 0xb8000 + i, mem[i]);
-    }
-    t_buf_kick(t);
-    display_refresh(d);
-    T_EQ(display_width(d), 640);
-    T_EQ(display_height(d), 400);
+    cga_show(t, d, mem);
     for (y = 0; y < 200; y++) {
         for (x = 0; x < 640; x++) {
             uint32_t want = (x * 7 + y * 3) % 5 < 2 ? 0xffa857 : 0x07080f;
