@@ -46,6 +46,11 @@ mkdir -p "$WORK"
 
 stty -F /dev/ttyS1 115200 raw -echo 2>/dev/null
 exec 3>/dev/ttyS1
+# stderr (dash's own errors among it) into a file that dom0_crashes reads,
+# copied to the console by a reader that may crash without stopping us.
+: > "$WORK/stderr"
+tail -f "$WORK/stderr" 2>/dev/null &
+exec 2>>"$WORK/stderr"
 
 # --- helpers --------------------------------------------------------------
 
@@ -80,6 +85,10 @@ log()
 
 result()
 {
+    if [ -n "$TODO" ] && ! todo "$ROUND:$1:$2"; then
+        log "not reported (it has a result from an earlier boot): $*"
+        return
+    fi
     if [ "$3" = FAIL ] && [ -n "$RETRYABLE" ] &&
        [ "$(dom0_crashes)" != "$CRASHES0" ]; then
         RETRYABLE="" RETRY=1 GUEST_FAILED=1
@@ -97,10 +106,15 @@ result()
     fi
 }
 
-# Programs that crashed in dom0 so far, as its kernel logged them.
+# Programs that crashed in dom0 so far, as its kernel logged them, and
+# dash's errors that only a corrupted memory or a crashed command explain
+# (it once ran "nw" for "now").
 dom0_crashes()
 {
-    dmesg 2>/dev/null | grep -acE 'segfault at|general protection fault'
+    a=$(dmesg 2>/dev/null | grep -acE 'segfault at|general protection fault')
+    b=$(grep -acE ': not found$|: Illegal number|: Syntax error|Segmentation' \
+        "$WORK/stderr")
+    echo "$a $b"
 }
 
 # once_more_on_crash FUNCTION DM KIND: dom0's own programs (busybox,
@@ -175,7 +189,13 @@ process_gone()
 wait_text()
 {
     deadline=$(( $(now) + $3 * 100 ))
+    alive=$(( $(now) + 6000 ))
     while [ "$(now)" -lt "$deadline" ]; do
+        # every 60 s a line on the console: the host's STALL check
+        if [ "$(now)" -ge "$alive" ]; then
+            alive=$(( $(now) + 6000 ))
+            log "still waiting for '$2' (up to $3 s)" >&2
+        fi
         if grep -qE "$2" "$1" 2>/dev/null; then
             now
             return 0
@@ -857,17 +877,31 @@ log "scenarios for device models: $DMS"
 mkdir -p "$IMAGES"
 guest_assemble_disk "$IMAGES/disk-parts" "$IMAGES/disk.img" \
     "$GUEST_DISK_SECTORS" || log "could not assemble the disk image"
-# Is any of the scenarios $@ selected (SCENARIOS)?
+# Is "round:dm:scenario" $1 among the runs a restarted machine has to do?
+todo()
+{
+    case " $TODO " in *" $1 "*) return 0 ;; esac
+    return 1
+}
+
+# Is any of the scenarios $@ selected (SCENARIOS) and, on a restarted
+# machine, still to run in this round with this device model (TODO)?
 want()
 {
     for s in "$@"; do
-        case " $SCENARIOS " in *" $s "*) return 0 ;; esac
+        case " $SCENARIOS " in *" $s "*) ;; *) continue ;; esac
+        [ -z "$TODO" ] || todo "$ROUND:$dm:$s" && return 0
     done
     return 1
 }
 
 ROUND=1
+[ -n "$TODO" ] && log "restarted machine: runs $TODO"
 while [ "$ROUND" -le "${SOAK:-1}" ]; do
+    case " $TODO" in
+    " "|*" $ROUND:"*) ;;
+    *) ROUND=$((ROUND + 1)); continue ;;
+    esac
     if [ "${SOAK:-1}" -gt 1 ]; then
         echo "ROUND $ROUND" >&3
         log "soak round $ROUND of $SOAK"
@@ -894,4 +928,5 @@ dump_file dom0/ps "$WORK/ps"
 dmesg > "$WORK/dmesg"
 dump_file dom0/dmesg "$WORK/dmesg"
 echo "DONE" >&3
+: > /run/scenarios.done
 log "done"

@@ -33,6 +33,66 @@ report_split_logs()
         file != "" { print > file }' "$1"
 }
 
+# The scenario runs of results file $1 that have no RESULT, as
+# "round:dm:scenario" words (what a restarted dom0 runs: TODO).
+report_todo()
+{
+    awk -v dms="$DMS" -v scs="$SCENARIOS" -v soak="$SOAK" '
+        /^ROUND / { round = $2 }
+        $1 == "RESULT" { got[(round ? round : 1) ":" $2 ":" $3] = 1 }
+        END {
+            nd = split(dms, d, " ")
+            ns = split(scs, s, " ")
+            for (r = 1; r <= soak; r++)
+                for (i = 1; i <= nd; i++)
+                    for (j = 1; j <= ns; j++)
+                        if (!((r ":" d[i] ":" s[j]) in got))
+                            printf "%s ", r ":" d[i] ":" s[j]
+        }' "$1"
+}
+
+# Dom0 console lines that show a crash: a program's segfault, a kernel
+# oops or panic, dash's errors (memory corruption: "nw: not found" once),
+# Xen's own crash lines.
+DOM0_CRASH_RE='segfault at|general protection fault|: not found$'
+DOM0_CRASH_RE="$DOM0_CRASH_RE|: Illegal number|: Syntax error"
+DOM0_CRASH_RE="$DOM0_CRASH_RE|Segmentation fault"
+DOM0_CRASH_RE="$DOM0_CRASH_RE|Oops|BUG:|Kernel panic|Call Trace|FATAL"
+DOM0_CRASH_RE="$DOM0_CRASH_RE|Panic on CPU|[Dd]om0 crashed|Assertion"
+
+# ", while <dom0's last xl create or soak round>" from console $1.
+report_last_started()
+{
+    l=$(tr -d '\r' < "$1" 2>/dev/null |
+        grep -aE '^\[dom0 [0-9.]+\] (xl create [^ :]+$|soak round)' |
+        tail -n 1)
+    [ -n "$l" ] && printf ', last started: %s' "$l"
+}
+
+# At most 13 lines on how boot $1 of the machine ended before DONE ($2),
+# from its console $3 and registers: printed at the end of the output,
+# which is all CI keeps.
+report_machine_end()
+{
+    echo "check-xen: boot $1 of the emulated machine ended before DONE: $2"
+    l=$(report_last_started "$3")
+    echo "  ${l:-, no scenario started}" | sed 's/^  , /  /' 
+    n=$(tr -d '\r' < "$3" | grep -acE "$DOM0_CRASH_RE")
+    # dash's "Segmentation fault" follows the kernel's line: show that
+    l=$(tr -d '\r' < "$3" | grep -aE "$DOM0_CRASH_RE" |
+        grep -avx 'Segmentation fault' | tail -n 1 | cut -c1-150)
+    [ "$n" -gt 0 ] && echo "  $n crash line(s) on the console, last: $l"
+    stall=${3%/*}/machine-stall.boot$1.txt
+    if [ -s "$stall" ]; then
+        echo "  CPU: $(grep -aoE 'RIP=[0-9a-f]+|CPL=[0-9]|HLT=[01]' "$stall" |
+            tr '\n' ' ' | cut -c1-140)"
+    fi
+    echo "  end of ${3#"$BUILD"/} (guest lines left out):"
+    tr -d '\r' < "$3" | grep -avE '^\(d[0-9]+\)|^cat: read error|\] Code: |^$' |
+        grep -avE 'still waiting|HVM d[0-9v]+ save: |HVM[0-9]+ restore: ' |
+        tail -n 8 | cut -c1-150 | sed 's/^/  | /'
+}
+
 # The guest (xl domain name) a scenario runs on.
 report_guest()
 {
@@ -198,7 +258,8 @@ report_soak()
 {
     results=$1
     echo
-    echo "Soak: $(grep -ac '^ROUND ' "$results") of $SOAK rounds started" \
+    echo "Soak: $(grep -a '^ROUND ' "$results" | sort -u | wc -l) of $SOAK" \
+        "rounds started" \
         "in one Xen boot; passes per scenario and device model:"
     printf '  %-12s' scenario
     for dm in $DMS; do printf ' %10s' "$dm"; done

@@ -164,6 +164,16 @@ rootfs_test_files()
         cp "$BUILD/linux/vmlinuz" "$BUILD/linux/initrd.gz" \
             "$BUILD/linux/pattern.bin" "$ROOT/test/linux/" || return 1
     fi
+    rootfs_config &&
+    rootfs_vga &&
+    rootfs_vnc &&
+    rootfs_sdl
+}
+
+# What dom0 needs to know (/test/config); TODO: the "round:dm:scenario"
+# runs a restarted machine still has to do (empty: all of them).
+rootfs_config()
+{
     {
         echo "SCENARIOS='$SCENARIOS'"
         echo "DMS='$DMS'"
@@ -175,10 +185,8 @@ rootfs_test_files()
         echo "NET_MB=${NET_MB:-}"
         echo "GUEST_VCPUS=${GUEST_VCPUS:-1}"
         echo "LINUX_SCREEN=${LINUX_SCREEN:-}"
+        echo "TODO='${TODO:-}'"
     } > "$ROOT/test/config"
-    rootfs_vga &&
-    rootfs_vnc &&
-    rootfs_sdl
 }
 
 # The VGA scenarios: their script and guest, the VGA BIOS both device
@@ -252,8 +260,13 @@ rootfs_build()
     rootfs_xen_tools &&
     rootfs_device_models &&
     rootfs_modules &&
-    rootfs_test_files || return 1
-    (cd "$ROOT" && find . | cpio -o -H newc --quiet) | gzip -1 \
-        > "$BUILD/dom0.cpio.gz" || return 1
+    rootfs_test_files &&
+    rootfs_pack || return 1
     cp "/boot/vmlinuz-$KVER" "$BUILD/vmlinuz"
+}
+
+rootfs_pack()
+{
+    (cd "$ROOT" && find . | cpio -o -H newc --quiet) | gzip -1 \
+        > "$BUILD/dom0.cpio.gz"
 }
