@@ -473,7 +473,9 @@ e1000_update_irq(struct e1000 *s)
     uint64_t now;
 
     if (!(reg(s, E1000_ICR) & reg(s, E1000_IMS))) {
-        pci_set_irq(&s->pci, 0);
+        if (s->pci.intx_level) {
+            pci_set_irq(&s->pci, 0);    /* else nothing changes */
+        }
         return;
     }
     if (s->pci.intx_level) {
