@@ -71,12 +71,12 @@ report_last_started()
 
 # At most 13 lines on how boot $1 of the machine ended before DONE ($2),
 # from its console $3 and registers: printed at the end of the output,
-# which is all CI keeps.
+# which is all CI keeps; every line starts with "check-xen:" for greps.
 report_machine_end()
 {
-    echo "check-xen: boot $1 of the emulated machine ended before DONE: $2"
+    echo "boot $1 of the emulated machine ended before DONE: $2"
     l=$(report_last_started "$3")
-    echo "  ${l:-, no scenario started}" | sed 's/^  , /  /' 
+    echo "  ${l:-, no scenario started}" | sed 's/^  , /  /'
     n=$(tr -d '\r' < "$3" | grep -acE "$DOM0_CRASH_RE")
     # dash's "Segmentation fault" follows the kernel's line: show that
     l=$(tr -d '\r' < "$3" | grep -aE "$DOM0_CRASH_RE" |
@@ -90,6 +90,7 @@ report_machine_end()
     echo "  end of ${3#"$BUILD"/} (guest lines left out):"
     tr -d '\r' < "$3" | grep -avE '^\(d[0-9]+\)|^cat: read error|\] Code: |^$' |
         grep -avE 'still waiting|HVM d[0-9v]+ save: |HVM[0-9]+ restore: ' |
+        grep -av ' Synced [a-z]* skew: ' |
         tail -n 8 | cut -c1-150 | sed 's/^/  | /'
 }
 
