@@ -927,6 +927,7 @@ ps > "$WORK/ps"
 dump_file dom0/ps "$WORK/ps"
 dmesg > "$WORK/dmesg"
 dump_file dom0/dmesg "$WORK/dmesg"
+dump_file dom0/stderr "$WORK/stderr"
 echo "DONE" >&3
 : > /run/scenarios.done
 log "done"
