@@ -176,10 +176,16 @@ find_domid()
 }
 
 # True when process $1 has ended (gone, or a zombie nobody reaped yet).
+# A sed that crashed (dom0's programs segfault under the emulated CPU)
+# says nothing about the process: it was once taken for a device model
+# that had ended.
 process_gone()
 {
     [ -r "/proc/$1/stat" ] || return 0
-    state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)
+    if ! state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null); then
+        [ -r "/proc/$1/stat" ] || return 0
+        return 1
+    fi
     [ -z "$state" ] || [ "$state" = Z ]
 }
 
