@@ -261,7 +261,7 @@ report_soak()
     echo
     echo "Soak: $(grep -a '^ROUND ' "$results" | sort -u | wc -l) of $SOAK" \
         "rounds started" \
-        "in one Xen boot; passes per scenario and device model:"
+        "in ${BOOT:-1} Xen boot(s); passes per scenario and device model:"
     printf '  %-12s' scenario
     for dm in $DMS; do printf ' %10s' "$dm"; done
     echo
