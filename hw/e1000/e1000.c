@@ -473,9 +473,7 @@ e1000_update_irq(struct e1000 *s)
     uint64_t now;
 
     if (!(reg(s, E1000_ICR) & reg(s, E1000_IMS))) {
-        if (s->pci.intx_level) {
-            pci_set_irq(&s->pci, 0);    /* else nothing changes */
-        }
+        pci_set_irq(&s->pci, 0);
         return;
     }
     if (s->pci.intx_level) {

@@ -130,10 +130,19 @@ pci_update_intx(struct pci_dev *d)
     dm_pci_intx_set(d->bus->dm, d->devfn, pin - 1u, out);
 }
 
+/* A level the device already drives, with PCI_STATUS already showing it,
+ * changes nothing: every path that changes the command register, presence
+ * or the level itself calls pci_update_intx. */
 void
 pci_set_irq(struct pci_dev *d, int level)
 {
-    d->intx_level = level != 0;
+    bool l = level != 0;
+
+    if (d->intx_level == l &&
+        !!(pci_get_word(d, PCI_STATUS) & PCI_STATUS_INTERRUPT) == l) {
+        return;
+    }
+    d->intx_level = l;
     pci_update_intx(d);
 }
 
