@@ -50,6 +50,8 @@ struct ioreq_svc {
     unsigned int nr_vcpus;
     int buf_port;
     GHashTable *vcpu_of_port;       /* local port -> vcpu + 1 */
+    int *port_of_vcpu;              /* per vCPU: its local port */
+    unsigned int hint;              /* the vCPU whose port came last */
     bool *fired;                    /* per vCPU: its port was read */
     uint64_t *port_events;          /* per vCPU: events read on its port */
     bool *masked;                   /* per vCPU: the last unmask failed */
@@ -81,9 +83,11 @@ ioreq_svc_new(struct dm *dm)
     s->masked = g_new0(bool, s->nr_vcpus);
     s->ahead = g_new0(uint64_t, s->nr_vcpus);
     s->served = g_new0(uint64_t, s->nr_vcpus);
+    s->port_of_vcpu = g_new0(int, s->nr_vcpus);
     for (v = 0; v < s->nr_vcpus; v++) {
+        s->port_of_vcpu[v] = hv->ops->vcpu_port(hv, v);
         g_hash_table_insert(s->vcpu_of_port,
-                            GINT_TO_POINTER(hv->ops->vcpu_port(hv, v)),
+                            GINT_TO_POINTER(s->port_of_vcpu[v]),
                             GUINT_TO_POINTER(v + 1));
     }
     dm->ioreq = s;
@@ -640,6 +644,27 @@ ioreq_svc_handle_vcpu(struct ioreq_svc *s, unsigned int vcpu)
 }
 
 /*
+ * The vCPU a local port belongs to, or -1. Each wake-up looks a port up
+ * twice (read, unmask) and a busy vCPU's port comes again and again: the
+ * last one found is checked before the table.
+ */
+static int
+vcpu_of(struct ioreq_svc *s, int port)
+{
+    gpointer v;
+
+    if (s->hint < s->nr_vcpus && s->port_of_vcpu[s->hint] == port) {
+        return (int)s->hint;
+    }
+    v = g_hash_table_lookup(s->vcpu_of_port, GINT_TO_POINTER(port));
+    if (!v) {
+        return -1;
+    }
+    s->hint = GPOINTER_TO_UINT(v) - 1;
+    return (int)s->hint;
+}
+
+/*
  * Read one pending port, if any, and note which vCPU (or the ring) it
  * belongs to. It stays masked until unmask_port(): Xen keeps an event that
  * comes meanwhile pending and raises it again on the unmask.
@@ -649,7 +674,7 @@ read_port(struct ioreq_svc *s)
 {
     struct hv *hv = s->dm->hv;
     int port = hv->ops->evtchn_pending(hv);
-    gpointer v;
+    int v;
 
     if (port < 0) {
         return -1;
@@ -659,13 +684,13 @@ read_port(struct ioreq_svc *s)
         s->buf_events++;
         return port;
     }
-    v = g_hash_table_lookup(s->vcpu_of_port, GINT_TO_POINTER(port));
-    if (!v) {
+    v = vcpu_of(s, port);
+    if (v < 0) {
         s->stats.spurious++;
         return port;
     }
-    s->fired[GPOINTER_TO_UINT(v) - 1] = true;
-    s->port_events[GPOINTER_TO_UINT(v) - 1]++;
+    s->fired[v] = true;
+    s->port_events[v]++;
     return port;
 }
 
@@ -674,15 +699,15 @@ unmask_port(struct ioreq_svc *s, int port)
 {
     struct hv *hv = s->dm->hv;
     bool masked = hv->ops->evtchn_unmask(hv, port) < 0;
-    gpointer v;
+    int v;
 
     if (port == s->buf_port) {
         s->buf_masked = masked;
         return;
     }
-    v = g_hash_table_lookup(s->vcpu_of_port, GINT_TO_POINTER(port));
-    if (v) {
-        s->masked[GPOINTER_TO_UINT(v) - 1] = masked;
+    v = vcpu_of(s, port);
+    if (v >= 0) {
+        s->masked[v] = masked;
     }
 }
 
