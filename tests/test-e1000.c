@@ -907,6 +907,44 @@ T_TEST(e1000_hostile_tso_context)
     nic_close(&n);
 }
 
+/*
+ * A context descriptor between a TSO packet's data descriptors, asking for
+ * a 255-byte header and MSS 65535: the packet keeps the context it began
+ * with (SDM 3.3.6), so no segment outgrows it or the transmit buffer.
+ */
+T_TEST(e1000_hostile_tso_context_mid_packet)
+{
+    static uint8_t f[70000], got[70000];
+    size_t len = build_tcp4(f, 60000, false), sent = 0;
+    unsigned int segs = 0;
+    struct nic n;
+    ssize_t r;
+
+    nic_open(&n);
+    nic_rings(&n, 64, 8, RCTL_EN);
+    T_EQ(setsockopt(n.peer, SOL_SOCKET, SO_RCVBUF, &(int){ 1 << 20 },
+                    sizeof(int)), 0);
+    t_memwrite(n.t, G_TXBUF, f, len);
+    nic_txd(&n, 14u | 24u << 8 | 33u << 16 | (uint64_t)(34u | 50u << 8) << 32,
+            60000u | 0x27u << 24, 54u << 8 | 1448u << 16);
+    nic_txd(&n, G_TXBUF, 154u | 1u << 20 | 0x24u << 24, 3u << 8);
+    nic_txd(&n, 14u | 24u << 8 | 33u << 16 | (uint64_t)(34u | 50u << 8) << 32,
+            60000u | 0x27u << 24, 255u << 8 | 65535u << 16);
+    nic_txd(&n, G_TXBUF + 154, (uint32_t)(len - 154) | 1u << 20 |
+            0x2fu << 24, 3u << 8);
+    nic_tx_ring(&n);
+    while ((r = wire_recv(&n, got, sizeof(got))) > 0) {
+        T_ASSERT(r <= 54 + 1448);
+        check_tcp4(got, (size_t)r);
+        T_ASSERT(memcmp(got + 54, f + 54 + sent, (size_t)r - 54) == 0);
+        sent += (size_t)r - 54;
+        segs++;
+    }
+    T_EQ(sent, 60000);
+    T_EQ(segs, (60000 + 1447) / 1448);
+    nic_close(&n);
+}
+
 /* Descriptors and buffers in unpopulated memory: errors, not crashes. */
 T_TEST(e1000_hostile_dma_faults)
 {

@@ -303,7 +303,8 @@ struct e1000_eeprom_if {
 
 /* The packet being gathered from transmit descriptors. */
 struct e1000_tx {
-    struct e1000_tx_ctx ctx;
+    struct e1000_tx_ctx ctx;    /* the last context descriptor's */
+    struct e1000_tx_ctx pctx;   /* ctx as this packet began: its own */
     uint32_t len;               /* bytes in buf after the headroom */
     uint32_t tso_sent;          /* payload bytes in earlier segments */
     uint16_t tso_frames;
@@ -1170,7 +1171,7 @@ e1000_tso_ctx_ok(const struct e1000_tx_ctx *c)
 static void
 e1000_tso_fixup(struct e1000 *s, uint8_t *f, size_t len, bool last)
 {
-    const struct e1000_tx_ctx *c = &s->tx.ctx;
+    const struct e1000_tx_ctx *c = &s->tx.pctx;
     uint32_t sum;
 
     if (c->tucmd & TUCMD_IP) {
@@ -1206,7 +1207,7 @@ e1000_tso_segment(struct e1000 *s, bool last)
 {
     struct e1000_tx *tx = &s->tx;
     uint8_t *f = tx_frame(s);
-    size_t len = tx->len, hl = tx->ctx.hdr_len;
+    size_t len = tx->len, hl = tx->pctx.hdr_len;
 
     e1000_tso_fixup(s, f, len, last);
     e1000_tx_emit(s, f, len);
@@ -1225,7 +1226,7 @@ e1000_tso_segment(struct e1000 *s, bool last)
 static void
 e1000_gso_send(struct e1000 *s)
 {
-    const struct e1000_tx_ctx *c = &s->tx.ctx;
+    const struct e1000_tx_ctx *c = &s->tx.pctx;
     uint8_t *f = tx_frame(s);
     size_t len = s->tx.len;
     struct net_vnet_hdr h = {
@@ -1262,8 +1263,8 @@ e1000_gso_ok(const struct e1000 *s)
     const struct e1000_tx *tx = &s->tx;
 
     return s->net && net_has_vnet_hdr(s->net) &&
-           (tx->ctx.tucmd & TUCMD_TCP) && (tx->popts & TXD_POPTS_TXSM) &&
-           tx->ctx.hdr_len + (size_t)tx->ctx.paylen <= E1000_TX_BUF &&
+           (tx->pctx.tucmd & TUCMD_TCP) && (tx->popts & TXD_POPTS_TXSM) &&
+           tx->pctx.hdr_len + (size_t)tx->pctx.paylen <= E1000_TX_BUF &&
            !(tx->vle && (reg(s, E1000_CTRL) & CTRL_VME)) &&
            !(reg(s, E1000_RCTL) & RCTL_LBM);
 }
@@ -1292,7 +1293,7 @@ e1000_tx_finish(struct e1000 *s)
     } else if (tx->gso) {
         e1000_gso_send(s);
     } else if (tx->tse) {
-        if (tx->len > tx->ctx.hdr_len || tx->tso_frames == 0) {
+        if (tx->len > tx->pctx.hdr_len || tx->tso_frames == 0) {
             e1000_tso_segment(s, true);
         }
     } else {
@@ -1300,12 +1301,12 @@ e1000_tx_finish(struct e1000 *s)
             e1000_csum_insert(f, tx->len, tx->legacy_css, tx->legacy_cso, 0);
         }
         if (tx->popts & TXD_POPTS_TXSM) {
-            e1000_csum_insert(f, tx->len, tx->ctx.tucss, tx->ctx.tucso,
-                              tx->ctx.tucse);
+            e1000_csum_insert(f, tx->len, tx->pctx.tucss, tx->pctx.tucso,
+                              tx->pctx.tucse);
         }
         if (tx->popts & TXD_POPTS_IXSM) {
-            e1000_csum_insert(f, tx->len, tx->ctx.ipcss, tx->ctx.ipcso,
-                              tx->ctx.ipcse);
+            e1000_csum_insert(f, tx->len, tx->pctx.ipcss, tx->pctx.ipcso,
+                              tx->pctx.ipcse);
         }
         e1000_tx_emit(s, f, tx->len);
     }
@@ -1317,9 +1318,9 @@ static void
 e1000_tx_gather(struct e1000 *s, uint64_t addr, size_t len)
 {
     struct e1000_tx *tx = &s->tx;
-    size_t hl = tx->ctx.hdr_len;
+    size_t hl = tx->pctx.hdr_len;
     bool segment = tx->tse && !tx->gso;
-    size_t limit = segment ? hl + tx->ctx.mss : E1000_TX_BUF;
+    size_t limit = segment ? hl + tx->pctx.mss : E1000_TX_BUF;
 
     while (len && !tx->drop) {
         size_t n;
@@ -1367,7 +1368,13 @@ e1000_tx_context(struct e1000 *s, const struct e1000_desc *d)
     }
 }
 
-/* First descriptor of a packet: its options hold for the whole packet. */
+/*
+ * First descriptor of a packet: its options and the context it found hold
+ * for the whole packet (a context prepares the data descriptors that
+ * follow it, SDM 3.3.6), so a context slipped in between a packet's data
+ * descriptors cannot move the segment size or header length that bound
+ * the buffer.
+ */
 static void
 e1000_tx_start(struct e1000 *s, uint8_t cmd, uint8_t popts)
 {
@@ -1375,7 +1382,8 @@ e1000_tx_start(struct e1000 *s, uint8_t cmd, uint8_t popts)
 
     tx->tse = (cmd & TXD_CMD_DEXT) && (cmd & TXD_CMD_TSE);
     tx->popts = (cmd & TXD_CMD_DEXT) ? popts : 0;
-    if (tx->tse && !e1000_tso_ctx_ok(&tx->ctx)) {
+    tx->pctx = tx->ctx;
+    if (tx->tse && !e1000_tso_ctx_ok(&tx->pctx)) {
         stat_inc(s, E1000_TSCTFC);
         tx->drop = true;
     }
