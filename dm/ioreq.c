@@ -112,6 +112,7 @@ ioreq_svc_free(struct ioreq_svc *s)
     g_free(s->masked);
     g_free(s->ahead);
     g_free(s->served);
+    g_free(s->port_of_vcpu);
     g_free(s);
 }
 
