@@ -1,0 +1,121 @@
+# The emulated machine went silent: record its state and try to wake it
+# before the runner boots a fresh one (sourced by tests/xen/run; POSIX sh).
+# Seen about once in five full runs, with either device model: just after
+# a Linux guest registers its event-channel upcall vector ("upcall vector
+# f3"), Xen halts in its idle loop (hlt with interrupts enabled) and nothing
+# wakes it. Every step tried and what followed is a NOTE line.
+
+# Send QMP command $1 (JSON) to the emulated machine; its answer on stdout.
+machine_qmp()
+{
+    printf '%s\n' '{"execute":"qmp_capabilities"}' "$1" |
+        timeout 10 socat -t 2 - "UNIX-CONNECT:$BUILD/machine.qmp" 2>&1
+}
+
+# The text a monitor (HMP) command $1 prints, e.g. "info lapic".
+machine_hmp()
+{
+    cmd='{"execute":"human-monitor-command","arguments":'
+    machine_qmp "$cmd{\"command-line\":\"$1\"}}" |
+        grep -a '"return": "' | sed 's/\\r//g; s/\\n/\n/g'
+}
+
+# Type printf format $1 on Xen's serial console (COM1 input: the FIFO
+# $BUILD/console.in that start_machine gives QEMU).
+machine_keys()
+{
+    timeout 5 sh -c 'printf "$1" > "$2"' sh "$1" "$BUILD/console.in"
+}
+
+# The CPU's state in one line: RIP, CPL, HLT.
+machine_cpu()
+{
+    machine_hmp "info registers" |
+        grep -aoE 'RIP=[0-9a-f]+|CPL=[0-9]|HLT=[01]' | tr '\n' ' '
+}
+
+revive_note()
+{
+    echo "check-xen: NOTE boot $BOOT stall: $*" | tee -a "$BUILD/restarts.txt"
+}
+
+# Does dom0 go on within $1 s: a new "[dom0 ...]" line on the console (it
+# logs every step, and every 60 s while it waits) or a new result?
+machine_alive()
+{
+    c0=$(grep -ac '^\[dom0 ' "$LOGS/xen-console.log")
+    r0=$(wc -c < "$BOOT_RESULTS")
+    end=$(( $(date +%s) + $1 ))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        sleep 3
+        kill -0 "$MACHINE" 2>/dev/null || return 1
+        [ "$(grep -ac '^\[dom0 ' "$LOGS/xen-console.log")" -gt "$c0" ] &&
+            return 0
+        [ "$(wc -c < "$BOOT_RESULTS")" -gt "$r0" ] && return 0
+    done
+    return 1
+}
+
+# Xen's debug keys (switch console input to Xen with CTRL-a three times;
+# a: timers, t: time, r: run queues, q: domains and vCPUs; then back to
+# dom0). The serial receive interrupt alone may wake the CPU; the dumps
+# show Xen's timers and vCPUs as it stalled.
+revive_keys()
+{
+    n0=$(wc -c < "$LOGS/xen-console.log")
+    machine_keys '\001\001\001'
+    sleep 3
+    for key in a t r q; do
+        machine_keys "$key"
+        sleep 4
+    done
+    machine_keys '\001\001\001'
+    sleep 3
+    n=$(( $(wc -c < "$LOGS/xen-console.log") - n0 ))
+    if [ "$n" -gt 0 ]; then
+        echo "Xen answered ($n bytes on its console)"
+    else
+        echo "no answer on Xen's console"
+    fi
+}
+
+# Log the machine's CPU and local APIC after step $1.
+revive_sample()
+{
+    {
+        echo "=== after $1: $(date -u +%T)"
+        machine_hmp "info registers"
+        machine_hmp "info lapic"
+    } >> "$LOGS/machine-stall.txt" 2>&1
+}
+
+# Try to wake the stalled machine, one step at a time, least intrusive
+# first; succeed as soon as dom0 goes on (it logs within 60 s when alive).
+machine_revive()
+{
+    what=$(revive_keys)
+    revive_sample "debug keys"
+    if machine_alive 75; then
+        revive_note "debug keys a t r q on COM1: $what; dom0 went on"
+        return 0
+    fi
+    revive_note "debug keys a t r q on COM1: $what; dom0 still silent," \
+        "CPU: $(machine_cpu)"
+    machine_qmp '{"execute":"stop"}' > /dev/null
+    sleep 2
+    machine_qmp '{"execute":"cont"}' > /dev/null
+    revive_sample "stop + cont"
+    if machine_alive 75; then
+        revive_note "QMP stop + cont: dom0 went on"
+        return 0
+    fi
+    revive_note "QMP stop + cont: dom0 still silent, CPU: $(machine_cpu)"
+    machine_qmp '{"execute":"inject-nmi"}' > /dev/null
+    revive_sample "inject-nmi"
+    if machine_alive 75; then
+        revive_note "QMP inject-nmi: dom0 went on"
+        return 0
+    fi
+    revive_note "QMP inject-nmi: dom0 still silent, CPU: $(machine_cpu)"
+    return 1
+}
