@@ -17,7 +17,7 @@ machine_hmp()
 {
     cmd='{"execute":"human-monitor-command","arguments":'
     machine_qmp "$cmd{\"command-line\":\"$1\"}}" |
-        grep -a '"return": "' | sed 's/\\r//g; s/\\n/\n/g'
+        grep -a '"return": "' | sed 's/\\r//g; s/\\n/\n/g; s/\\t/\t/g'
 }
 
 # Type printf format $1 on Xen's serial console (COM1 input: the FIFO
