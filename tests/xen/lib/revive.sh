@@ -58,7 +58,9 @@ machine_alive()
 
 # Xen's debug keys (switch console input to Xen with CTRL-a three times;
 # a: timers, t: time, r: run queues, q: domains and vCPUs; then back to
-# dom0). The serial receive interrupt alone may wake the CPU; the dumps
+# dom0), then a space for dom0's console: an event-channel interrupt in
+# dom0, whose exit re-arms its next timer (no program there reads the
+# console). The serial receive interrupt alone may wake the CPU; the dumps
 # show Xen's timers and vCPUs as it stalled.
 revive_keys()
 {
@@ -70,6 +72,8 @@ revive_keys()
         sleep 4
     done
     machine_keys '\001\001\001'
+    sleep 3
+    machine_keys ' '
     sleep 3
     n=$(( $(wc -c < "$LOGS/xen-console.log") - n0 ))
     if [ "$n" -gt 0 ]; then
@@ -93,13 +97,14 @@ revive_sample()
 # first; succeed as soon as dom0 goes on (it logs within 60 s when alive).
 machine_revive()
 {
+    keys="debug keys a t r q + a space for dom0 on COM1"
     what=$(revive_keys)
     revive_sample "debug keys"
     if machine_alive 75; then
-        revive_note "debug keys a t r q on COM1: $what; dom0 went on"
+        revive_note "$keys: $what; dom0 went on"
         return 0
     fi
-    revive_note "debug keys a t r q on COM1: $what; dom0 still silent," \
+    revive_note "$keys: $what; dom0 still silent," \
         "CPU: $(machine_cpu)"
     machine_qmp '{"execute":"stop"}' > /dev/null
     sleep 2
