@@ -124,3 +124,43 @@ machine_revive()
     revive_note "QMP inject-nmi: dom0 still silent, CPU: $(machine_cpu)"
     return 1
 }
+
+# The stall as seen (2026-12): the CPU halted (hlt, interrupts on) while its
+# local APIC holds Xen's timer interrupt (vector 250) in IRR, deliverable
+# (PPR 0x10): the request that should wake the CPU got lost in QEMU. Any
+# new interrupt wakes it, and then the pending one is taken too: the first
+# byte on COM1 revived it at once. Prints the IRR when that is the state
+# (two samples a second apart).
+machine_lost_wakeup()
+{
+    for _ in 1 2; do
+        machine_cpu | grep -q 'HLT=1' || return 1
+        irr=$(machine_hmp "info lapic" | tr -d '\t' |
+            sed -n 's/^IRR *//p' | sed 's/ *$//')
+        case $irr in ''|*none*) return 1 ;; esac
+        sleep 1
+    done
+    echo "$irr"
+}
+
+# Called every 2 s by follow_machine: after each 10 s without output, is
+# the CPU halted on a lost wake-up? Then type a space for dom0 (a serial
+# interrupt) at once, and say so in a NOTE line. Waiting STALL s is too
+# late: Xen's platform timer (HPET, 32 bits at 100 MHz) wraps in 43 s, and
+# after 480 s Xen's time was broken (it spun reprogramming its timer).
+machine_wake_check()
+{
+    [ -n "${last_change:-}" ] || return 0
+    quiet=$(( $(date +%s) - last_change ))
+    if [ "$quiet" -lt 10 ]; then
+        wake_checked=0
+        return 0
+    fi
+    [ "$quiet" -ge $(( ${wake_checked:-0} + 10 )) ] || return 0
+    wake_checked=$quiet
+    irr=$(machine_lost_wakeup) || return 0
+    revive_sample "a lost wake-up after $quiet s of silence"
+    machine_keys ' '
+    revive_note "after $quiet s of silence the CPU was halted with IRR" \
+        "$irr pending (a lost wake-up); typed a space on COM1"
+}
