@@ -54,6 +54,7 @@ CORE_OBJS += dm/report.o
 CORE_OBJS += dm/hmp.o
 CORE_OBJS += dm/qmp-cpus.o
 CORE_OBJS += block/block.o
+CORE_OBJS += block/block-qmp.o
 CORE_OBJS += block/aio.o
 CORE_OBJS += $(if $(filter 1,$(CONFIG_LIBURING)),block/aio-uring.o)
 CORE_OBJS += block/raw.o

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct dm;
+struct dm_config;
 struct qmp;
 struct qmp_req;
 
@@ -46,6 +47,8 @@ int qmp_register_cmds(const struct qmp_cmd *cmds);
 /* The machine and the server a request is served by. */
 struct dm *qmp_req_dm(const struct qmp_req *r);
 struct qmp *qmp_req_qmp(const struct qmp_req *r);
+/* The configuration the server was started with; NULL if none. */
+const struct dm_config *qmp_req_cfg(const struct qmp_req *r);
 
 /* Arguments, already checked against the table's types. */
 const char *qmp_arg_str(struct qmp_req *r, const char *name);
@@ -58,6 +61,15 @@ bool qmp_arg_has(struct qmp_req *r, const char *name);
  * yet (getfd, add-fd), now the caller's to keep or close; -1 if none.
  */
 int qmp_req_take_fd(struct qmp_req *r);
+
+/*
+ * A file name a request carries, for opening: "/dev/fdset/N" (libxl passes
+ * images that way) names the newest fd of set N (add-fd) and comes back as
+ * "/proc/self/fd/FD", to be opened again; any other name comes back as it
+ * is. NULL, with the request failed, if set N is unknown or empty. The
+ * caller frees the result.
+ */
+char *qmp_req_resolve_fdset(struct qmp_req *r, const char *filename);
 
 /* Fail the request with a QMP error class ("GenericError", ...). */
 void qmp_fail(struct qmp_req *r, const char *class, const char *fmt, ...)

@@ -31,7 +31,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "block/block.h"            /* struct blk_stats */
 #include "dm/chardev.h"             /* the registry, for query-chardev */
 #include "dm/config.h"
 #include "dm/gmem.h"                /* gm_set_log_dirty */
@@ -583,10 +582,37 @@ qmp_req_qmp(const struct qmp_req *r)
     return r->q;
 }
 
+const struct dm_config *
+qmp_req_cfg(const struct qmp_req *r)
+{
+    return r->q->cfg;
+}
+
 int
 qmp_req_take_fd(struct qmp_req *r)
 {
     return qmp_conn_take_fd(r->conn);
+}
+
+char *
+qmp_req_resolve_fdset(struct qmp_req *r, const char *filename)
+{
+    const struct qmp_fdset *s;
+    gint64 id;
+    char *end;
+
+    if (!g_str_has_prefix(filename, "/dev/fdset/")) {
+        return g_strdup(filename);
+    }
+    id = g_ascii_strtoll(filename + 11, &end, 10);
+    s = *end == '\0' && end != filename + 11 ? qmp_fdset_find(r->q, id)
+                                             : NULL;
+    if (!s || s->nr == 0) {
+        qmp_fail(r, "GenericError", "%s: no such fd set; send it with "
+                 "add-fd first", filename);
+        return NULL;
+    }
+    return g_strdup_printf("/proc/self/fd/%d", s->fds[s->nr - 1]);
 }
 
 static const struct qmp_cmd *
@@ -1153,258 +1179,6 @@ qmp_cmd_set_dirty_log(struct qmp_req *r)
     return qmp_empty_object();
 }
 
-/* ---- block devices ---------------------------------------------------- */
-
-char *
-qmp_drive_name(const struct dm_drive_cfg *d)
-{
-    if (d->id) {
-        return g_strdup(d->id);
-    }
-    return g_strdup_printf("ide%d-%s%d", d->index / 2,
-                           d->media == DM_MEDIA_CDROM ? "cd" : "hd",
-                           d->index % 2);
-}
-
-static const struct dm_drive_cfg *
-qmp_drive_find(const struct qmp *q, const char *name)
-{
-    unsigned int i;
-
-    for (i = 0; q->cfg && i < q->cfg->nr_drives; i++) {
-        g_autofree char *n = qmp_drive_name(&q->cfg->drives[i]);
-
-        if (strcmp(n, name) == 0) {
-            return &q->cfg->drives[i];
-        }
-    }
-    return NULL;
-}
-
-/* The medium now in d: from the device (none if it has gone, e.g. after
- * the platform unplug), else as configured. */
-static void
-qmp_drive_medium(const struct qmp *q, const struct dm_drive_cfg *d,
-                 struct qmp_medium *m)
-{
-    memset(m, 0, sizeof(*m));
-    if (q->block && q->block->medium) {
-        q->block->medium(q->dm, d->index, m);
-        return;
-    }
-    m->inserted = d->file && d->file[0];
-    m->file = d->file;
-    m->format = d->format ? d->format : "raw";
-    m->read_only = d->readonly;
-}
-
-static JsonObject *
-qmp_drive_inserted(const struct dm_drive_cfg *d, const struct qmp_medium *m)
-{
-    static const char *const zero[] = {
-        "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr",
-        "backing_file_depth", "write_threshold",
-    };
-    JsonObject *o = json_object_new(), *cache = json_object_new();
-    size_t i;
-
-    json_object_set_string_member(o, "file", m->file);
-    json_object_set_boolean_member(o, "ro", m->read_only);
-    json_object_set_string_member(o, "drv", m->format);
-    json_object_set_boolean_member(o, "encrypted", false);
-    json_object_set_string_member(o, "detect_zeroes", "off");
-    for (i = 0; i < G_N_ELEMENTS(zero); i++) {
-        json_object_set_int_member(o, zero[i], 0);
-    }
-    json_object_set_boolean_member(cache, "writeback",
-                                   d->cache != DM_CACHE_WRITETHROUGH);
-    json_object_set_boolean_member(cache, "direct",
-                                   d->cache == DM_CACHE_NONE);
-    json_object_set_boolean_member(cache, "no-flush",
-                                   d->cache == DM_CACHE_UNSAFE);
-    json_object_set_object_member(o, "cache", cache);
-    return o;
-}
-
-static JsonNode *
-qmp_cmd_query_block(struct qmp_req *r)
-{
-    JsonArray *a = json_array_new();
-    unsigned int i;
-
-    for (i = 0; r->q->cfg && i < r->q->cfg->nr_drives; i++) {
-        const struct dm_drive_cfg *d = &r->q->cfg->drives[i];
-        bool cd = d->media == DM_MEDIA_CDROM;
-        JsonObject *o = json_object_new();
-        struct qmp_medium m;
-
-        g_autofree char *name = qmp_drive_name(d);
-
-        qmp_drive_medium(r->q, d, &m);
-        json_object_set_string_member(o, "device", name);
-        json_object_set_string_member(o, "qdev", name);
-        json_object_set_boolean_member(o, "locked", m.locked);
-        json_object_set_boolean_member(o, "removable", cd);
-        if (cd) {
-            json_object_set_boolean_member(o, "tray_open", m.tray_open);
-        }
-        json_object_set_string_member(o, "type", "unknown");
-        if (m.inserted) {
-            json_object_set_object_member(o, "inserted",
-                                          qmp_drive_inserted(d, &m));
-        }
-        json_array_add_object_element(a, o);
-    }
-    return qmp_node_take_array(a);
-}
-
-static JsonObject *
-qmp_blockstats(const struct blk_stats *s)
-{
-    static const char *const zero[] = {
-        "rd_total_time_ns", "wr_total_time_ns", "flush_total_time_ns",
-        "wr_highest_offset", "rd_merged", "wr_merged",
-        "invalid_rd_operations", "invalid_wr_operations",
-        "invalid_flush_operations", "failed_flush_operations",
-    };
-    JsonObject *o = json_object_new();
-    size_t i;
-
-    json_object_set_int_member(o, "rd_bytes", (gint64)s->rd_bytes);
-    json_object_set_int_member(o, "wr_bytes", (gint64)s->wr_bytes);
-    json_object_set_int_member(o, "rd_operations", (gint64)s->rd_ops);
-    json_object_set_int_member(o, "wr_operations", (gint64)s->wr_ops);
-    json_object_set_int_member(o, "flush_operations", (gint64)s->flush_ops);
-    json_object_set_int_member(o, "failed_rd_operations", 0);
-    json_object_set_int_member(o, "failed_wr_operations",
-                               (gint64)s->errors);
-    for (i = 0; i < G_N_ELEMENTS(zero); i++) {
-        json_object_set_int_member(o, zero[i], 0);
-    }
-    json_object_set_boolean_member(o, "account_invalid", true);
-    json_object_set_boolean_member(o, "account_failed", true);
-    json_object_set_array_member(o, "timed_stats", json_array_new());
-    return o;
-}
-
-static JsonNode *
-qmp_cmd_query_blockstats(struct qmp_req *r)
-{
-    JsonArray *a = json_array_new();
-    unsigned int i;
-
-    for (i = 0; r->q->cfg && i < r->q->cfg->nr_drives; i++) {
-        const struct dm_drive_cfg *d = &r->q->cfg->drives[i];
-        struct blk_stats s = { 0 };
-        JsonObject *o = json_object_new();
-
-        if (r->q->block && r->q->block->stats) {
-            r->q->block->stats(r->q->dm, d->index, &s);
-        }
-        g_autofree char *name = qmp_drive_name(d);
-
-        json_object_set_string_member(o, "device", name);
-        json_object_set_string_member(o, "qdev", name);
-        json_object_set_object_member(o, "stats", qmp_blockstats(&s));
-        json_array_add_object_element(a, o);
-    }
-    return qmp_node_take_array(a);
-}
-
-/* The CD-ROM a request names by "id" (libxl, QEMU >= 2.8) or "device". */
-static const struct dm_drive_cfg *
-qmp_removable(struct qmp_req *r)
-{
-    const char *id = qmp_arg_str(r, "id"), *dev = qmp_arg_str(r, "device");
-    const struct dm_drive_cfg *d;
-
-    if (!id == !dev) {
-        qmp_fail(r, "GenericError", "Need exactly one of 'device' and 'id'");
-        return NULL;
-    }
-    d = qmp_drive_find(r->q, id ? id : dev);
-    if (!d || d->media != DM_MEDIA_CDROM || !r->q->block) {
-        qmp_fail(r, "GenericError", "no such removable device: %s",
-                 id ? id : dev);
-        return NULL;
-    }
-    return d;
-}
-
-static JsonNode *
-qmp_cmd_eject(struct qmp_req *r)
-{
-    const struct dm_drive_cfg *d = qmp_removable(r);
-    char err[256] = "";
-
-    if (!d) {
-        return NULL;
-    }
-    if (r->q->block->eject(r->q->dm, d->index, qmp_arg_bool(r, "force",
-                                                            false),
-                           err, sizeof(err)) < 0) {
-        qmp_fail(r, "GenericError", "%s", err);
-        return NULL;
-    }
-    return qmp_empty_object();
-}
-
-/*
- * "/dev/fdset/N" (libxl passes images that way) names the newest fd of set
- * N; the block layer opens it again through /proc/self/fd.
- */
-static char *
-qmp_resolve_fdset(struct qmp_req *r, const char *filename)
-{
-    const struct qmp_fdset *s;
-    gint64 id;
-    char *end;
-
-    if (!g_str_has_prefix(filename, "/dev/fdset/")) {
-        return g_strdup(filename);
-    }
-    id = g_ascii_strtoll(filename + 11, &end, 10);
-    s = *end == '\0' && end != filename + 11 ? qmp_fdset_find(r->q, id)
-                                             : NULL;
-    if (!s || s->nr == 0) {
-        qmp_fail(r, "GenericError", "%s: no such fd set; send it with "
-                 "add-fd first", filename);
-        return NULL;
-    }
-    return g_strdup_printf("/proc/self/fd/%d", s->fds[s->nr - 1]);
-}
-
-static JsonNode *
-qmp_cmd_change_medium(struct qmp_req *r)
-{
-    const struct dm_drive_cfg *d = qmp_removable(r);
-    g_autofree char *path = NULL;
-    const char *mode = qmp_arg_str(r, "read-only-mode");
-    char err[256] = "";
-
-    if (!d) {
-        return NULL;
-    }
-    if (mode && strcmp(mode, "retain") != 0 &&
-        strcmp(mode, "read-only") != 0) {
-        qmp_fail(r, "GenericError", "read-only-mode %s: a CD-ROM is "
-                 "read-only; use retain or read-only", mode);
-        return NULL;
-    }
-    path = qmp_resolve_fdset(r, qmp_arg_str(r, "filename"));
-    if (!path) {
-        return NULL;
-    }
-    if (r->q->block->change_media(r->q->dm, d->index, path,
-                                  qmp_arg_str(r, "format"),
-                                  qmp_arg_bool(r, "force", false), err,
-                                  sizeof(err)) < 0) {
-        qmp_fail(r, "GenericError", "%s", err);
-        return NULL;
-    }
-    return qmp_empty_object();
-}
-
 /* ---- add-fd, remove-fd, query-fdsets ---------------------------------- */
 
 static struct qmp_fdset *
@@ -1599,19 +1373,6 @@ static JsonNode *qmp_cmd_query_commands(struct qmp_req *r);
 static const struct qmp_arg qmp_args_capabilities[] = {
     { "enable", QMP_ARG_ARRAY, false }, { NULL, 0, false },
 };
-static const struct qmp_arg qmp_args_blockstats[] = {
-    { "query-nodes", QMP_ARG_BOOL, false }, { NULL, 0, false },
-};
-static const struct qmp_arg qmp_args_eject[] = {
-    { "device", QMP_ARG_STR, false }, { "id", QMP_ARG_STR, false },
-    { "force", QMP_ARG_BOOL, false }, { NULL, 0, false },
-};
-static const struct qmp_arg qmp_args_change_medium[] = {
-    { "device", QMP_ARG_STR, false }, { "id", QMP_ARG_STR, false },
-    { "filename", QMP_ARG_STR, true }, { "format", QMP_ARG_STR, false },
-    { "read-only-mode", QMP_ARG_STR, false },
-    { "force", QMP_ARG_BOOL, false }, { NULL, 0, false },
-};
 static const struct qmp_arg qmp_args_add_fd[] = {
     { "fdset-id", QMP_ARG_INT, false }, { "opaque", QMP_ARG_STR, false },
     { NULL, 0, false },
@@ -1635,12 +1396,6 @@ static const struct qmp_cmd qmp_cmds[] = {
     { "cont", qmp_cmd_cont, false, NULL },
     { "stop", qmp_cmd_stop, false, NULL },
     { "system_wakeup", qmp_cmd_system_wakeup, false, NULL },
-    { "query-block", qmp_cmd_query_block, false, NULL },
-    { "query-blockstats", qmp_cmd_query_blockstats, false,
-      qmp_args_blockstats },
-    { "eject", qmp_cmd_eject, false, qmp_args_eject },
-    { "blockdev-change-medium", qmp_cmd_change_medium, false,
-      qmp_args_change_medium },
     { "add-fd", qmp_cmd_add_fd, false, qmp_args_add_fd },
     { "remove-fd", qmp_cmd_remove_fd, false, qmp_args_remove_fd },
     { "query-fdsets", qmp_cmd_query_fdsets, false, NULL },

@@ -81,7 +81,8 @@ void qmp_free(struct qmp *q);
 void qmp_set_block_ops(struct qmp *q, const struct qmp_block_ops *ops);
 /* The block ops set, or NULL (for info block beside query-block). */
 const struct qmp_block_ops *qmp_block_ops_of(const struct qmp *q);
-/* QEMU's name for a drive: its id, else "ide<bus>-<hd|cd><unit>". */
+/* QEMU's name for a drive: its id, else "ide<bus>-<hd|cd><unit>"
+ * (block/block-qmp.c). */
 char *qmp_drive_name(const struct dm_drive_cfg *d);
 void qmp_set_run_state_cb(struct qmp *q, qmp_run_state_cb *cb, void *opaque);
 void qmp_set_quit_cb(struct qmp *q, qmp_quit_cb *cb, void *opaque);
