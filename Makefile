@@ -49,6 +49,10 @@ CORE_OBJS += dm/loop.o
 CORE_OBJS += dm/chardev.o
 CORE_OBJS += dm/opts.o
 CORE_OBJS += dm/options.o
+CORE_OBJS += dm/options-chardev.o
+CORE_OBJS += dm/options-drive.o
+CORE_OBJS += dm/options-net.o
+CORE_OBJS += dm/options-device.o
 CORE_OBJS += dm/qmp.o
 CORE_OBJS += dm/report.o
 CORE_OBJS += dm/hmp.o
@@ -433,6 +437,8 @@ fuzz-cov: fuzz-build
 # ---- the man page: doc/hvmdm.1.in with the option table (tools/optdoc);
 # @PREFIX@ is filled in by make install.
 OPTDOC_OBJS := dm/options.o dm/opts.o dm/log.o tools/optdoc.o
+OPTDOC_OBJS += dm/options-chardev.o dm/options-drive.o dm/options-net.o
+OPTDOC_OBJS += dm/options-device.o
 ALL_OBJS += tools/optdoc.o
 MAN := $(O)/hvmdm.1
 HVMDM_VERSION = $(shell sed -n 's/^\#define HVMDM_VERSION "\(.*\)"/\1/p' \
