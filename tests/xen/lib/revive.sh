@@ -93,36 +93,48 @@ revive_sample()
     } >> "$LOGS/machine-stall.txt" 2>&1
 }
 
+# QMP commands $@ (names without arguments) in turn, 2 s apart; the
+# answers are dropped (a stopped or dead machine is what machine_alive
+# finds out).
+revive_qmp()
+{
+    machine_qmp "{\"execute\":\"$1\"}" > /dev/null
+    shift
+    for qcmd in "$@"; do
+        sleep 2
+        machine_qmp "{\"execute\":\"$qcmd\"}" > /dev/null
+    done
+}
+
+# revive_step LABEL SAMPLE ACTION...: one poke. Run ACTION (what it prints
+# goes into the NOTE line), log the CPU and local APIC "after SAMPLE" in
+# machine-stall.txt, then give dom0 75 s to go on (it logs within 60 s
+# when alive). One NOTE line either way; succeeds when dom0 went on.
+revive_step()
+{
+    step_note="$1:"
+    step_sample=$2
+    shift 2
+    step_said=$("$@")
+    [ -n "$step_said" ] && step_note="$step_note $step_said;"
+    revive_sample "$step_sample"
+    if machine_alive 75; then
+        revive_note "$step_note dom0 went on"
+        return 0
+    fi
+    revive_note "$step_note dom0 still silent, CPU: $(machine_cpu)"
+    return 1
+}
+
 # Try to wake the stalled machine, one step at a time, least intrusive
-# first; succeed as soon as dom0 goes on (it logs within 60 s when alive).
+# first; succeed as soon as dom0 goes on.
 machine_revive()
 {
-    keys="debug keys a t r q + a space for dom0 on COM1"
-    what=$(revive_keys)
-    revive_sample "debug keys"
-    if machine_alive 75; then
-        revive_note "$keys: $what; dom0 went on"
+    revive_step "debug keys a t r q + a space for dom0 on COM1" \
+        "debug keys" revive_keys && return 0
+    revive_step "QMP stop + cont" "stop + cont" revive_qmp stop cont &&
         return 0
-    fi
-    revive_note "$keys: $what; dom0 still silent," \
-        "CPU: $(machine_cpu)"
-    machine_qmp '{"execute":"stop"}' > /dev/null
-    sleep 2
-    machine_qmp '{"execute":"cont"}' > /dev/null
-    revive_sample "stop + cont"
-    if machine_alive 75; then
-        revive_note "QMP stop + cont: dom0 went on"
-        return 0
-    fi
-    revive_note "QMP stop + cont: dom0 still silent, CPU: $(machine_cpu)"
-    machine_qmp '{"execute":"inject-nmi"}' > /dev/null
-    revive_sample "inject-nmi"
-    if machine_alive 75; then
-        revive_note "QMP inject-nmi: dom0 went on"
-        return 0
-    fi
-    revive_note "QMP inject-nmi: dom0 still silent, CPU: $(machine_cpu)"
-    return 1
+    revive_step "QMP inject-nmi" inject-nmi revive_qmp inject-nmi
 }
 
 # The stall as seen (2026-12): the CPU halted (hlt, interrupts on) while its
