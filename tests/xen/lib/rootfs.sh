@@ -186,6 +186,8 @@ rootfs_config()
         echo "GUEST_VCPUS=${GUEST_VCPUS:-1}"
         echo "LINUX_SCREEN=${LINUX_SCREEN:-}"
         echo "TODO='${TODO:-}'"
+        # one definition of a crash line, for dom0's dom0_crashes too
+        echo "DOM0_CRASH_RE='$DOM0_CRASH_RE'"
     } > "$ROOT/test/config"
 }
 
