@@ -64,8 +64,8 @@ struct blk_aio {
 
 /* ---- iovec helpers ---- */
 
-static size_t
-iov_total(const struct iovec *iov, int iovcnt)
+size_t
+blk_aio_iov_len(const struct iovec *iov, int iovcnt)
 {
     size_t n = 0;
     int i;
@@ -134,7 +134,7 @@ sync_rw(int fd, uint64_t offset, const struct iovec *iov, int iovcnt,
 {
     struct iovec *copy = g_memdup2(iov, sizeof(*iov) * (size_t)iovcnt);
     struct iovec *cur = copy;
-    size_t done = 0, total = iov_total(iov, iovcnt);
+    size_t done = 0, total = blk_aio_iov_len(iov, iovcnt);
     long ret = 0;
 
     iov_advance(&cur, &iovcnt, 0);
@@ -406,7 +406,7 @@ aio_rw(struct blk_aio *a, enum blk_aio_op op, int fd, uint64_t offset,
     r->arg = g_memdup2(iov, sizeof(*iov) * (size_t)MAX(iovcnt, 1));
     r->iov = r->arg;
     r->iovcnt = iovcnt;
-    r->total = iov_total(iov, iovcnt);
+    r->total = blk_aio_iov_len(iov, iovcnt);
     iov_advance(&r->iov, &r->iovcnt, 0);
     if (r->total == 0) {
         aio_finish(r, 0);

@@ -63,6 +63,9 @@ unsigned int blk_aio_in_flight(const struct blk_aio *a);
 uint64_t blk_aio_inline_writes(const struct blk_aio *a);
 uint64_t blk_aio_inline_slow(const struct blk_aio *a);
 
+/* The bytes an iovec array covers. */
+size_t blk_aio_iov_len(const struct iovec *iov, int iovcnt);
+
 /* Synchronous helpers with the same semantics (worker threads). */
 long blk_aio_sync_preadv(int fd, uint64_t offset, const struct iovec *iov,
                          int iovcnt);

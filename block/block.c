@@ -67,18 +67,6 @@ static const struct blk_driver *const blk_drivers[] = {
 
 /* ---- iovec helpers ---- */
 
-static size_t
-iov_len(const struct iovec *iov, int iovcnt)
-{
-    size_t n = 0;
-    int i;
-
-    for (i = 0; i < iovcnt; i++) {
-        n += iov[i].iov_len;
-    }
-    return n;
-}
-
 /* Copy len bytes between the iovec from byte skip and buf. */
 static void
 iov_copy(const struct iovec *iov, int iovcnt, size_t skip, uint8_t *buf,
@@ -252,7 +240,8 @@ blk_file_preadv(const struct blk *b, uint64_t offset,
     if (blk_file_aligned(b, offset, iov, iovcnt)) {
         return blk_aio_sync_preadv(b->fd, offset, iov, iovcnt);
     }
-    return bounce_rw(b, false, offset, iov, iovcnt, iov_len(iov, iovcnt));
+    return bounce_rw(b, false, offset, iov, iovcnt,
+                     blk_aio_iov_len(iov, iovcnt));
 }
 
 long
@@ -265,7 +254,8 @@ blk_file_pwritev(const struct blk *b, uint64_t offset,
     if (blk_file_aligned(b, offset, iov, iovcnt)) {
         return blk_aio_sync_pwritev(b->fd, offset, iov, iovcnt, 0);
     }
-    return bounce_rw(b, true, offset, iov, iovcnt, iov_len(iov, iovcnt));
+    return bounce_rw(b, true, offset, iov, iovcnt,
+                     blk_aio_iov_len(iov, iovcnt));
 }
 
 long
@@ -477,7 +467,7 @@ req_new(struct blk *b, enum blk_op op, uint64_t offset,
     req->offset = offset;
     req->iov = iovcnt ? g_memdup2(iov, sizeof(*iov) * (size_t)iovcnt) : NULL;
     req->iovcnt = iovcnt;
-    req->len = iov_len(iov, iovcnt);
+    req->len = blk_aio_iov_len(iov, iovcnt);
     req->cb = cb;
     req->opaque = opaque;
     return req;
