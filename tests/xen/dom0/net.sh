@@ -6,13 +6,15 @@
 #                  model's NIC and tap, gets a DHCP lease from dom0's
 #                  udhcpd over xenbr0, pings dom0 and sends it 32 MiB over
 #                  TCP (busybox nc; 8 through qemu-xen's e1000, see net_mb),
-#                  checked by md5
+#                  checked by md5; then it receives net_rx_mb MiB of dom0's
+#                  random data (the NIC's receive path), checked by md5
 #   linux-net-pv   xen_platform_pci=1: the kernel unplugs the emulated NIC
 #                  and xen-netfront carries the same test through netback
 #
 # Both run the disk checks of linux-emu / linux-pv too (same guest).
 
 NET_PORT=5001
+NET_RX_PORT=5002
 NET_READY=""
 
 # MiB the guest sends (issue 9: 32), NET_MB to change it for both. qemu-xen's
@@ -27,13 +29,30 @@ net_mb()
     esac
 }
 
-# Seconds the send may take: net_mb MiB at NET_FLOOR_KBS (default 40 kB/s,
-# well under qemu-xen's e1000 here, 94-156 kB/s) and a minute, at least
-# the ten minutes every Linux step has. The guest's nc and dom0's wait for
-# the end both use it.
+# MiB dom0 sends the guest after its send (NET_RX_MB to change it): 16
+# take 4-9 s here through either device model's e1000 or netfront (1.9-3.7
+# MB/s), so qemu-xen needs no smaller share as for its send.
+net_rx_mb()
+{
+    echo "${NET_RX_MB:-16}"
+}
+
+# dom0's TCP segments retransmitted so far (RetransSegs, /proc/net/snmp):
+# only its sends to the guest are data, so the count over a scenario says
+# how many of the guest's received frames were lost on the way.
+net_retrans()
+{
+    awk '/^Tcp: [0-9]/ { print $13 }' /proc/net/snmp
+}
+
+# Seconds the send and the receive may take: net_mb + net_rx_mb MiB at
+# NET_FLOOR_KBS (default 40 kB/s, well under qemu-xen's e1000 here, 94-156
+# kB/s) and a minute, at least the ten minutes every Linux step has. The
+# guest's nc (each of its two) and dom0's wait for the end both use it.
 net_budget()
 {
-    b=$(( $(net_mb "$1") * 1024 / ${NET_FLOOR_KBS:-40} + 60 ))
+    b=$(( ($(net_mb "$1") + $(net_rx_mb "$1")) * 1024 /
+        ${NET_FLOOR_KBS:-40} + 60 ))
     [ "$b" -lt 600 ] && b=600
     echo "$b"
 }
@@ -68,9 +87,11 @@ net_marker()
 # Called by linux_run_guest for linux-net-*: what the network test saw.
 net_check()
 {
-    kill "$NET_NC" 2>/dev/null
+    kill "$NET_NC" "$NET_RX_NC" 2>/dev/null
     lease=$(net_marker LEASE)
     tx=$(net_marker TX)
+    rx=$(net_marker RX)
+    rxn=$(sed -n 's/^net: rx \([0-9]*\) bytes.*/\1/p' "$DIR/guest-results")
     got=$(md5sum < "$WORK/net-recv" | cut -d' ' -f1)
     size=$(wc -c < "$WORK/net-recv")
     want=e1000
@@ -85,6 +106,14 @@ net_check()
     elif [ "${tx%% *}" != "$got" ]; then
         echo "TCP data differs: dom0 got $size bytes md5 $got, guest sent" \
             "${tx%% *}"
+    elif [ -z "$rx" ]; then
+        echo "the guest did not finish the TCP receive from dom0" \
+            "(${rxn:-no} bytes, $(tr -d '\r' < "$DIR/serial" |
+                grep '^NET RXFAIL' | head -n 1))"
+    elif [ "${rx%% *}" != "$NET_RX_SUM" ]; then
+        echo "TCP data from dom0 differs: the guest got ${rxn:-?} bytes md5" \
+            "${rx%% *}, dom0 sent $(wc -c < "$WORK/net-send") bytes md5" \
+            "$NET_RX_SUM"
     elif [ "${tx##* }" != "$want" ]; then
         echo "eth0 driven by ${tx##* }, expected $want"
     elif [ "$dm" = hvmdm ] && [ "$1" = pv ] &&
@@ -107,7 +136,7 @@ net_ioreqs()
 # send starts right after) and "NET TX", into $WORK/net-ioreqs.
 net_watch()
 {
-    rm -f "$WORK/net-ioreqs"
+    rm -f "$WORK/net-ioreqs" "$WORK/net-rx-ioreqs"
     [ "$dm" = hvmdm ] || return 0
     (
         wait_text "$DIR/serial" "^NET PING" "$T_LINUX" "$DOMID" >/dev/null ||
@@ -118,6 +147,12 @@ net_watch()
             exit 0
         b=$(net_ioreqs "$DOMID")
         [ -n "$a" ] && [ -n "$b" ] && echo $(( b - a )) > "$WORK/net-ioreqs"
+        # and between "NET TX" and "NET RX" (the receive)
+        wait_text "$DIR/serial" "^NET RX" "$(net_budget "$kind")" "$DOMID" \
+            >/dev/null ||
+            exit 0
+        c=$(net_ioreqs "$DOMID")
+        [ -n "$b" ] && [ -n "$c" ] && echo $(( c - b )) > "$WORK/net-rx-ioreqs"
     ) &
     NET_WATCH=$!
 }
@@ -125,10 +160,13 @@ net_watch()
 net_summary()
 {
     tx=$(net_marker TX)
+    rx=$(net_marker RX)
     lease=$(net_marker LEASE)
     rate=${tx#* }
+    rxrate=${rx#* }
     echo "${tx##* } eth0, lease ${lease% *} in $(secs "${lease#* }") s," \
-        "ping ok, $(net_mb "$kind") MiB TCP md5 ok at ${rate% *} kB/s"
+        "ping ok, $(net_mb "$kind") MiB TCP md5 ok at ${rate% *} kB/s," \
+        "$(net_rx_mb "$kind") MiB back at ${rxrate% *} kB/s"
 }
 
 # run_net DM KIND (linux-net-emu, linux-net-pv)
@@ -146,15 +184,30 @@ run_net()
     exec 8<> "$WORK/nc-in"
     nc -l -p "$NET_PORT" < "$WORK/nc-in" > "$WORK/net-recv" &
     NET_NC=$!
+    # What the guest receives after its send: our random data, served by
+    # an nc listening from now on (the guest connects when it is ready).
+    dd if=/dev/urandom of="$WORK/net-send" bs=1M count="$(net_rx_mb "$kind")" \
+        2>/dev/null
+    NET_RX_SUM=$(md5sum < "$WORK/net-send" | cut -d' ' -f1)
+    nc -l -p "$NET_RX_PORT" < "$WORK/net-send" > /dev/null &
+    NET_RX_NC=$!
+    retrans=$(net_retrans)
     LINUX_VIFS="'type=ioemu, model=e1000, bridge=xenbr0, script=/test/vif-net'"
     run_linux "$dm" "$kind"
     LINUX_VIFS=""
-    kill "$NET_NC" 2>/dev/null
+    kill "$NET_NC" "$NET_RX_NC" 2>/dev/null
     wait "$NET_NC" 2>/dev/null
+    wait "$NET_RX_NC" 2>/dev/null
     exec 8>&-
+    rm -f "$WORK/net-send"
     tx=$(net_marker TX)
     [ -n "$tx" ] && metric "$dm" "${kind#linux-}_kbs" "$(echo "$tx" |
         cut -d' ' -f2)"
+    rx=$(net_marker RX)
+    [ -n "$rx" ] && metric "$dm" "${kind#linux-}_rx_kbs" "$(echo "$rx" |
+        cut -d' ' -f2)"
+    [ -n "$rx" ] && [ -n "$retrans" ] && metric "$dm" \
+        "${kind#linux-}_rx_retrans" $(( $(net_retrans) - retrans ))
     up=$(net_marker UP)
     [ -n "$up" ] && metric "$dm" "${kind#linux-}_linkup" "$(secs "$up")"
     [ -n "${NET_WATCH:-}" ] && wait "$NET_WATCH" 2>/dev/null
@@ -162,5 +215,9 @@ run_net()
     if [ -s "$WORK/net-ioreqs" ]; then
         metric "$dm" "${kind#linux-}_ioreqs_per_mib" \
             $(( $(cat "$WORK/net-ioreqs") / $(net_mb "$kind") ))
+    fi
+    if [ -s "$WORK/net-rx-ioreqs" ]; then
+        metric "$dm" "${kind#linux-}_rx_ioreqs_per_mib" \
+            $(( $(cat "$WORK/net-rx-ioreqs") / $(net_rx_mb "$kind") ))
     fi
 }

@@ -1,12 +1,14 @@
 # Guest hook (run by /init after the disk checks; output goes to the
 # results): when the guest has eth0, get a DHCP lease from dom0's udhcpd
-# over the bridge, ping dom0 and send net_mb MiB (default 32) to dom0's nc
-# over TCP.
+# over the bridge, ping dom0, send net_mb MiB (default 32) to dom0's nc
+# over TCP, then receive net_rx_mb MiB (default 8) from dom0's nc.
 # Serial markers (the test in dom0 waits for them):
 #   NET UP <uptime cs>              eth0's carrier came up
 #   NET LEASE <ip> | NET NOLEASE    the DHCP outcome
 #   NET PING ok|fail                3 echo requests to dom0 (10.0.0.1)
 #   NET TX <md5> <kB/s> <driver>    net_mb MiB sent; md5 of what was sent
+#   NET RX <md5> <kB/s> <driver>    dom0's data received; its md5
+#   NET TXFAIL | NET RXFAIL <rc>    nc failed (or timed out) on that step
 #   NET NONE                        no eth0 in this guest
 
 # Only in the network scenarios (net=1 on the kernel command line).
@@ -68,7 +70,8 @@ net_counts()
 {
     st=/sys/class/net/eth0/statistics
     echo "net: $1: tx_packets $(cat $st/tx_packets) rx_packets" \
-        "$(cat $st/rx_packets) irq $(grep eth0 /proc/interrupts)"
+        "$(cat $st/rx_packets) rx_missed $(cat $st/rx_missed_errors)" \
+        "irq $(grep eth0 /proc/interrupts)"
 }
 net_counts before
 t0=$(now_cs)
@@ -80,3 +83,22 @@ t1=$(now_cs)
 mark "NET TX $sum $(( mb * 1024 * 100 / (t1 - t0 + 1) )) $drv"
 net_counts after
 rm -f /tmp/data
+# Receive: dom0's nc listens on 5002 from before this guest booted and
+# serves its own random data; we read until it closes. Our nc's stdin is a
+# FIFO that never ends (we hold its write end too): busybox nc half-closes
+# the connection when its stdin ends, and dom0's nc stops sending on that.
+mkfifo /tmp/rx-in
+t0=$(now_cs)
+timeout "${net_s:-600}" nc 10.0.0.1 5002 <> /tmp/rx-in > /tmp/rx
+rc=$?
+t1=$(now_cs)
+n=$(wc -c < /tmp/rx)
+echo "net: rx $n bytes in $(( t1 - t0 )) cs, nc exit $rc"
+if [ "$rc" != 0 ] || [ "$n" = 0 ]; then
+    mark "NET RXFAIL $rc"
+else
+    sum=$(md5sum < /tmp/rx | cut -d' ' -f1)
+    mark "NET RX $sum $(( n / 1024 * 100 / (t1 - t0 + 1) )) $drv"
+fi
+net_counts "after rx"
+rm -f /tmp/rx /tmp/rx-in

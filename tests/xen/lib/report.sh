@@ -233,9 +233,14 @@ report_table()
                "net-emu_linkup:Linux net emu: guest uptime at eth0 link up" \
                "net-emu_kbs:Linux net emu: e1000 TCP send to dom0 kB/s" \
                "net-emu_ioreqs_per_mib:Linux net emu: requests per MiB sent" \
+               "net-emu_rx_kbs:Linux net emu: e1000 TCP recv from dom0 kB/s" \
+               "net-emu_rx_ioreqs_per_mib:Linux net emu: requests/MiB recv" \
+               "net-emu_rx_retrans:Linux net emu: dom0 TCP retransmits" \
                "linux_end_net-emu:Linux net emu: xl create -> checks done" \
                "net-pv_linkup:Linux net pv: guest uptime at eth0 link up" \
                "net-pv_kbs:Linux net pv: netfront TCP send to dom0 kB/s" \
+               "net-pv_rx_kbs:Linux net pv: netfront TCP recv from dom0 kB/s" \
+               "net-pv_rx_retrans:Linux net pv: dom0 TCP retransmits" \
                "linux_end_net-pv:Linux net pv: xl create -> checks done"; do
         key=${row%%:*}
         printf '  %-50s' "${row#*:}"

@@ -183,6 +183,7 @@ rootfs_config()
         echo "DM_EXIT_MAX_CS=$DM_EXIT_MAX_CS"
         echo "SOAK=$SOAK"
         echo "NET_MB=${NET_MB:-}"
+        echo "NET_RX_MB=${NET_RX_MB:-}"
         echo "GUEST_VCPUS=${GUEST_VCPUS:-1}"
         echo "LINUX_SCREEN=${LINUX_SCREEN:-}"
         echo "TODO='${TODO:-}'"
