@@ -4,6 +4,12 @@
 # a Linux guest registers its event-channel upcall vector ("upcall vector
 # f3"), Xen halts in its idle loop (hlt with interrupts enabled) and nothing
 # wakes it. Every step tried and what followed is a NOTE line.
+# To drive this path on purpose (a healthy run never gets here): run with
+# STALL=90 and, during a scenario, stop the emulated CPU through QMP:
+#   printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"stop"}' |
+#       socat - UNIX-CONNECT:build/xen/machine.qmp
+# The debug keys then find dom0 still silent and QMP stop + cont revives it
+# (NOTE lines in build/xen/restarts.txt, samples in machine-stall.txt).
 
 # Send QMP command $1 (JSON) to the emulated machine; its answer on stdout.
 machine_qmp()
