@@ -107,9 +107,12 @@ net_check()
         echo "TCP data differs: dom0 got $size bytes md5 $got, guest sent" \
             "${tx%% *}"
     elif [ -z "$rx" ]; then
+        # a program crashed in the guest (its shell says so on the serial
+        # line) is not the NIC's fault: say so
         echo "the guest did not finish the TCP receive from dom0" \
             "(${rxn:-no} bytes, $(tr -d '\r' < "$DIR/serial" |
-                grep '^NET RXFAIL' | head -n 1))"
+                grep -E '^NET RXFAIL|Segmentation|Illegal' | head -n 2 |
+                tr '\n' ' '))"
     elif [ "${rx%% *}" != "$NET_RX_SUM" ]; then
         echo "TCP data from dom0 differs: the guest got ${rxn:-?} bytes md5" \
             "${rx%% *}, dom0 sent $(wc -c < "$WORK/net-send") bytes md5" \
