@@ -73,7 +73,6 @@ linux_guest_config()
     # linux-net-*: the guest's network hook runs (tests/xen/guest/net-hook.sh)
     case $kind in
     linux-net-*) extra="$extra net=1 net_mb=$(net_mb "$kind")"
-        extra="$extra net_rx_mb=$(net_rx_mb "$kind")"
         extra="$extra net_s=$(net_budget "$kind")" ;;
     esac
     # linux-fb: the guest's fb hook runs (tests/xen/guest/fb-hook.sh); the

@@ -1,7 +1,8 @@
 # Guest hook (run by /init after the disk checks; output goes to the
 # results): when the guest has eth0, get a DHCP lease from dom0's udhcpd
 # over the bridge, ping dom0, send net_mb MiB (default 32) to dom0's nc
-# over TCP, then receive net_rx_mb MiB (default 8) from dom0's nc.
+# over TCP, then receive what dom0's nc serves until it closes (dom0 sends
+# NET_RX_MB MiB, default 16, and checks our md5).
 # Serial markers (the test in dom0 waits for them):
 #   NET UP <uptime cs>              eth0's carrier came up
 #   NET LEASE <ip> | NET NOLEASE    the DHCP outcome
