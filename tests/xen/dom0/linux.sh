@@ -285,7 +285,7 @@ linux_run_guest()
     mode=${kind#linux-}
     if ! linux_boot_metrics "$mode"; then
         result "$dm" "$kind" FAIL "no disk in the guest:" \
-            "$(tr -d '\r' < "$DIR/serial" | tr '\n' '|' | cut -c1-200)"
+            "$(serial_oneline)"
         return
     fi
     case $mode in net-*) net_watch ;; esac
@@ -302,8 +302,7 @@ linux_run_guest()
     t=$(wait_text "$DIR/serial" "^(END|PAT BAD)" "$tend" "$DOMID")
     w=$?
     if [ "$w" != 0 ] || grep -q "^PAT BAD" "$DIR/serial"; then
-        result "$dm" "$kind" FAIL "guest: $(tr -d '\r' < "$DIR/serial" |
-            tr '\n' '|' | cut -c1-200)"
+        result "$dm" "$kind" FAIL "guest: $(serial_oneline)"
         return
     fi
     metric "$dm" "linux_end_$mode" "$(secs $(( t - T0 )))"
@@ -311,7 +310,8 @@ linux_run_guest()
     metric "$dm" "${mode}_rd_kbs" "${rw% *}"
     metric "$dm" "${mode}_wr_kbs" "${rw#* }"
     if ! linux_wait_gone; then
-        result "$dm" "$kind" FAIL "poweroff -f did not end the domain"
+        result "$dm" "$kind" FAIL "poweroff -f did not end the domain" \
+            "$(still_there)"
         return
     fi
     metric "$dm" "linux_off_$mode" "$(secs $(( $(now) - T0 )))"
@@ -355,7 +355,7 @@ linux_run_hostile()
 {
     if ! linux_boot_metrics hostile; then
         result "$dm" "$kind" FAIL "no disk in the guest:" \
-            "$(tr -d '\r' < "$DIR/serial" | tr '\n' '|' | cut -c1-200)"
+            "$(serial_oneline)"
         return
     fi
     wait_text "$DIR/serial" "^HOSTILE-DONE" "$T_LINUX" "$DOMID" >/dev/null

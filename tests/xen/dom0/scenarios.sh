@@ -217,6 +217,26 @@ wait_text()
     return 1
 }
 
+# The guest's COM1 output as one line (markers joined by "|"): its first
+# 200 characters, or with "tail" its last three non-empty lines.
+serial_oneline()
+{
+    if [ "${1:-}" = tail ]; then
+        tr -d '\r' < "$DIR/serial" | grep -v '^$' | tail -n 3
+    else
+        tr -d '\r' < "$DIR/serial"
+    fi | tr '\n' '|' | cut -c1-200
+}
+
+# Why a domain that should have ended is still there: its state flags as
+# xl list shows them (r running, b blocked, s shut down, c crashed) and
+# what its COM1 said last (a guest kernel's panic, a lost byte's timeout).
+still_there()
+{
+    st=$(xl list "$DOMID" 2>/dev/null | awk 'NR == 2 { print $5 }')
+    echo "(xl list state ${st:-?}; COM1 ends: $(serial_oneline tail))"
+}
+
 # True (and logged) when domain $1 or its device model $DMPID has ended.
 guest_gone()
 {

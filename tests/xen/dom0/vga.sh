@@ -279,13 +279,13 @@ fb_compare()
 # Called by run_linux (dom0/linux.sh) for linux-fb.
 linux_run_fb()
 {
-    f=$WORK/fb-$dm.ppm
+    f=$WORK/fb-$dm.ppm gowhy=""
     # The whole line ("end"): it arrives a byte at a time.
     t=$(wait_text "$DIR/serial" "^FB .* end" "$T_LINUX" "$DOMID")
     w=$?
     if [ "$w" != 0 ]; then
         result "$dm" "$kind" FAIL "$(wait_failure "$w" "'FB' on COM1"):" \
-            "$(tr -d '\r' < "$DIR/serial" | tr '\n' '|' | cut -c1-200)"
+            "$(serial_oneline)"
         return
     fi
     metric "$dm" linux_fb "$(secs $(( t - T0 )))"
@@ -297,6 +297,10 @@ linux_run_fb()
     fi
     md5sum "$f" >> "$DIR/screendumps"
     echo go > "$(cat "$DIR/tty")"
+    # The guest answers at once; without its answer it would wait 300 s
+    # for the byte, longer than the poweroff wait below.
+    wait_text "$DIR/serial" "^FB GO" 30 "$DOMID" >/dev/null ||
+        gowhy="no 'FB GO' on COM1 30 s after dom0's 'go'"
     dump_file "$dm/$NAME.screendumps" "$DIR/screendumps"
     why=$(fb_check "$f" "$fb")
     if [ -n "$why" ] && [ -z "$(fb_check "$f" "$fb")" ]; then
@@ -308,8 +312,10 @@ linux_run_fb()
     if [ -z "$why" ] && ! note=$(fb_compare "$f"); then
         why=$note
     fi
+    [ -z "$why" ] && why=$gowhy
     if ! linux_wait_gone; then
         [ -z "$why" ] && why="poweroff -f did not end the domain"
+        why="$why $(still_there)"
     fi
     linux_img_results
     if [ -n "$why" ]; then
