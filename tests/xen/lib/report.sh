@@ -61,6 +61,14 @@ DOM0_CRASH_RE="$DOM0_CRASH_RE|Segmentation fault"
 DOM0_CRASH_RE="$DOM0_CRASH_RE|Oops|BUG:|Kernel panic|Call Trace|FATAL"
 DOM0_CRASH_RE="$DOM0_CRASH_RE|Panic on CPU|[Dd]om0 crashed|Assertion"
 
+# The crash lines (DOM0_CRASH_RE) in consoles $@, one per line, without
+# dom0's script log ("[dom0 ...]", which quotes guests) or guest output.
+report_crash_lines()
+{
+    cat "$@" 2>/dev/null | tr -d '\r' |
+        grep -avE '^\[dom0 [0-9.]+\]|^\(d[0-9]+\)' | grep -aE "$DOM0_CRASH_RE"
+}
+
 # ", while <dom0's last xl create or soak round>" from console $1.
 report_last_started()
 {
@@ -78,10 +86,10 @@ report_machine_end()
     echo "boot $1 of the emulated machine ended before DONE: $2"
     l=$(report_last_started "$3")
     echo "  ${l:-, no scenario started}" | sed 's/^  , /  /'
-    n=$(tr -d '\r' < "$3" | grep -acE "$DOM0_CRASH_RE")
+    n=$(report_crash_lines "$3" | wc -l)
     # dash's "Segmentation fault" follows the kernel's line: show that
-    l=$(tr -d '\r' < "$3" | grep -aE "$DOM0_CRASH_RE" |
-        grep -avx 'Segmentation fault' | tail -n 1 | cut -c1-150)
+    l=$(report_crash_lines "$3" | grep -avx 'Segmentation fault' |
+        tail -n 1 | cut -c1-150)
     [ "$n" -gt 0 ] && echo "  $n crash line(s) on the console, last: $l"
     stall=${3%/*}/machine-stall.boot$1.txt
     if [ -s "$stall" ]; then
