@@ -276,13 +276,13 @@ report_soak()
     echo "Soak: $(grep -a '^ROUND ' "$results" | sort -u | wc -l) of $SOAK" \
         "rounds started" \
         "in ${BOOT:-1} Xen boot(s); passes per scenario and device model:"
-    printf '  %-12s' scenario
+    printf '  %-14s' scenario
     for dm in $DMS; do printf ' %10s' "$dm"; done
     echo
     PASSED=0
     FAILED=0
     for sc in $SCENARIOS; do
-        printf '  %-12s' "$sc"
+        printf '  %-14s' "$sc"
         for dm in $DMS; do
             p=$(grep -ac "^RESULT $dm $sc PASS" "$results")
             f=$(grep -ac "^RESULT $dm $sc FAIL" "$results")
