@@ -93,7 +93,7 @@ result()
        again=$(retry_reason) && [ -n "$again" ]; then
         RETRYABLE="" RETRY=1 GUEST_FAILED=1
         echo "NOTE $1 $2 runs again: $again (first try: $*)" >&3
-        log "first try, with $again: $*"
+        log "first try, run again ($again): $*"
         case $1 in hvmdm*) ioreq_dump ;; esac
         return
     fi
