@@ -111,7 +111,7 @@ net_check()
         # line) is not the NIC's fault: say so
         echo "the guest did not finish the TCP receive from dom0" \
             "(${rxn:-no} bytes, $(tr -d '\r' < "$DIR/serial" |
-                grep -E '^NET RXFAIL|Segmentation|Illegal' | head -n 2 |
+                grep -aE "^NET RXFAIL|$GUEST_CRASH_RE" | head -n 2 |
                 tr '\n' ' '))"
     elif [ "${rx%% *}" != "$NET_RX_SUM" ]; then
         echo "TCP data from dom0 differs: the guest got ${rxn:-?} bytes md5" \

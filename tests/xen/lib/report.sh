@@ -69,6 +69,18 @@ report_crash_lines()
         grep -avE '^\[dom0 [0-9.]+\]|^\(d[0-9]+\)' | grep -aE "$DOM0_CRASH_RE"
 }
 
+# "N crash line(s) on the console, last: LINE" for consoles $@, or
+# nothing. dash's "Segmentation fault" follows the kernel's line: the
+# last shown is the kernel's.
+report_crash_summary()
+{
+    crashes=$(report_crash_lines "$@")
+    [ -n "$crashes" ] || return 0
+    echo "$(echo "$crashes" | wc -l) crash line(s) on the console, last:" \
+        "$(echo "$crashes" | grep -avx 'Segmentation fault' | tail -n 1 |
+            cut -c1-150)"
+}
+
 # ", while <dom0's last xl create or soak round>" from console $1.
 report_last_started()
 {
@@ -86,11 +98,8 @@ report_machine_end()
     echo "boot $1 of the emulated machine ended before DONE: $2"
     l=$(report_last_started "$3")
     echo "  ${l:-, no scenario started}" | sed 's/^  , /  /'
-    n=$(report_crash_lines "$3" | wc -l)
-    # dash's "Segmentation fault" follows the kernel's line: show that
-    l=$(report_crash_lines "$3" | grep -avx 'Segmentation fault' |
-        tail -n 1 | cut -c1-150)
-    [ "$n" -gt 0 ] && echo "  $n crash line(s) on the console, last: $l"
+    crash=$(report_crash_summary "$3")
+    [ -n "$crash" ] && echo "  $crash"
     stall=${3%/*}/machine-stall.boot$1.txt
     if [ -s "$stall" ]; then
         echo "  CPU: $(grep -aoE 'RIP=[0-9a-f]+|CPL=[0-9]|HLT=[01]' "$stall" |
